@@ -1,0 +1,95 @@
+//! Counters shared by storage, batcher and network; shown under `stats` in the cluster status.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use serde::Deserialize;
+use serde::Serialize;
+
+/// Live counters of one node.
+#[derive(Debug)]
+pub(crate) struct Stats {
+    started: Instant,
+    pub log_appends: AtomicU64,
+    pub log_entries_appended: AtomicU64,
+    pub entries_proposed: AtomicU64,
+    pub commands_proposed: AtomicU64,
+    pub read_rounds: AtomicU64,
+    pub reads_served: AtomicU64,
+    pub forwarded_writes: AtomicU64,
+    /// Commit index as last told to this node's log store (`u64::MAX` = none yet).
+    pub committed_index: AtomicU64,
+    /// Milliseconds since `started` at which the last append-entries from a leader arrived.
+    pub last_leader_contact_ms: AtomicU64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            started: Instant::now(),
+            log_appends: AtomicU64::new(0),
+            log_entries_appended: AtomicU64::new(0),
+            entries_proposed: AtomicU64::new(0),
+            commands_proposed: AtomicU64::new(0),
+            read_rounds: AtomicU64::new(0),
+            reads_served: AtomicU64::new(0),
+            forwarded_writes: AtomicU64::new(0),
+            committed_index: AtomicU64::new(u64::MAX),
+            last_leader_contact_ms: AtomicU64::new(u64::MAX),
+        }
+    }
+}
+
+impl Stats {
+    pub fn committed(&self) -> Option<u64> {
+        match self.committed_index.load(Relaxed) {
+            u64::MAX => None,
+            i => Some(i),
+        }
+    }
+
+    pub fn note_leader_contact(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        self.last_leader_contact_ms.store(ms, Relaxed);
+    }
+
+    /// Milliseconds since the last append-entries from a leader, if any arrived.
+    pub fn since_leader_contact_ms(&self) -> Option<u64> {
+        match self.last_leader_contact_ms.load(Relaxed) {
+            u64::MAX => None,
+            at => Some(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX).saturating_sub(at)),
+        }
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            log_appends: self.log_appends.load(Relaxed),
+            log_entries_appended: self.log_entries_appended.load(Relaxed),
+            entries_proposed: self.entries_proposed.load(Relaxed),
+            commands_proposed: self.commands_proposed.load(Relaxed),
+            read_rounds: self.read_rounds.load(Relaxed),
+            reads_served: self.reads_served.load(Relaxed),
+            forwarded_writes: self.forwarded_writes.load(Relaxed),
+        }
+    }
+}
+
+/// Cumulative counters since the node started.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StatsSnapshot {
+    /// fsynced log appends (one redb commit each).
+    pub log_appends: u64,
+    /// Log entries written by those appends.
+    pub log_entries_appended: u64,
+    /// Log entries this node proposed as leader (group-commit batches).
+    pub entries_proposed: u64,
+    /// Client commands inside those entries.
+    pub commands_proposed: u64,
+    /// Read-index rounds (one quorum heartbeat or one leader RPC each).
+    pub read_rounds: u64,
+    /// Linearizable reads served by those rounds.
+    pub reads_served: u64,
+    /// Writes this node forwarded to the leader.
+    pub forwarded_writes: u64,
+}

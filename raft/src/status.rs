@@ -1,0 +1,54 @@
+//! What `/api/v1/cluster` shows: one node's view of the cluster.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::Serialize;
+
+/// Raft role of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeState {
+    /// Accepts writes and serves read indexes.
+    Leader,
+    /// Voter replicating from the leader.
+    Follower,
+    /// Non-voting member.
+    Learner,
+    /// Asking for votes.
+    Candidate,
+    /// Stopped.
+    Shutdown,
+}
+
+/// A node's view of the cluster.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClusterStatus {
+    /// This node's id.
+    pub node_id: u64,
+    /// This node's role.
+    pub state: NodeState,
+    /// The leader this node knows of.
+    pub leader_id: Option<u64>,
+    /// Current term.
+    pub term: u64,
+    /// Index of the last log entry on this node.
+    pub last_log_index: Option<u64>,
+    /// Highest index known committed.
+    pub committed: Option<u64>,
+    /// Highest index applied to the state machine.
+    pub last_applied: Option<u64>,
+    /// Index covered by the current snapshot.
+    pub snapshot_index: Option<u64>,
+    /// Ids of voting members.
+    pub voters: Vec<u64>,
+    /// Ids of learners.
+    pub learners: Vec<u64>,
+    /// Address of every member, by id.
+    pub nodes: BTreeMap<u64, String>,
+    /// How many voters can be lost while a quorum remains.
+    pub failure_tolerance: u64,
+    /// The cluster's identity, stamped once after bootstrap.
+    pub cluster_id: Option<String>,
+    /// Cumulative counters: batching, read rounds, forwarding.
+    pub stats: crate::stats::StatsSnapshot,
+}

@@ -1,0 +1,37 @@
+//! Tags of the persisted raft records, so a record is never decoded as the wrong type.
+
+use serde::Deserialize;
+use serde::Serialize;
+
+use crate::codec::Tagged;
+use crate::types::Entry;
+use crate::types::LogId;
+use crate::types::StoredMembership;
+use crate::types::Vote;
+
+impl Tagged for Entry {
+    const TAG: &'static str = "raft.entry.v1";
+}
+impl Tagged for Vote {
+    const TAG: &'static str = "raft.vote.v1";
+}
+impl Tagged for LogId {
+    const TAG: &'static str = "raft.log_id.v1";
+}
+impl Tagged for StoredMembership {
+    const TAG: &'static str = "raft.membership.v1";
+}
+
+/// Which cluster a state machine belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ClusterId(pub String);
+impl Tagged for ClusterId {
+    const TAG: &'static str = "raft.cluster_id.v1";
+}
+
+/// Which node a data directory belongs to; written on the first start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct NodeIdentity(pub u64);
+impl Tagged for NodeIdentity {
+    const TAG: &'static str = "raft.node_id.v1";
+}

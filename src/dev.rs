@@ -1,0 +1,184 @@
+//! `metaraft dev`: a local cluster of real `metaraft serve` processes on loopback, for trying
+//! metaraft out. Data lives under `--data-dir` (one folder per node) and is resumed on the next
+//! run; the cluster secret is generated once and kept there too.
+
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::Child;
+use std::process::Command;
+use std::process::Stdio;
+use std::time::Duration;
+use std::time::Instant;
+
+use nix::sys::signal::kill;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use crate::serve::DEFAULT_TOKEN;
+
+/// Flags of `metaraft dev`.
+#[derive(clap::Args, Debug)]
+pub struct DevArgs {
+    /// Number of nodes.
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u64,
+    /// Port of node 1; node N listens on base-port + N - 1 (Doris's meta service uses 5000).
+    #[arg(long, default_value_t = 5000)]
+    pub base_port: u16,
+    /// Parent directory of the nodes' data directories.
+    #[arg(long, default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// API token the nodes require.
+    #[arg(long, env = "METARAFT_TOKEN", default_value = DEFAULT_TOKEN)]
+    pub token: String,
+}
+
+/// Why the dev cluster could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{what}: {source}")]
+    Io { what: String, source: std::io::Error },
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DevError {
+    let what = what.into();
+    move |source| DevError::Io { what, source }
+}
+
+/// The cluster secret of this dev data dir: made on the first run, reused afterwards.
+fn cluster_secret(dir: &Path) -> Result<String, DevError> {
+    let path = dir.join("cluster-secret");
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        return Ok(s.trim().to_string());
+    }
+    let secret = format!("{:032x}", rand::random::<u128>());
+    std::fs::write(&path, &secret).map_err(io(format!("writing {}", path.display())))?;
+    Ok(secret)
+}
+
+struct Nodes(Vec<Child>);
+
+impl Nodes {
+    /// SIGTERM every node (clean redb close), then SIGKILL whatever is still up after 10 s.
+    fn stop(&mut self) {
+        for c in &self.0 {
+            if let Ok(pid) = i32::try_from(c.id()) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for c in &mut self.0 {
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub async fn run(args: DevArgs) -> Result<(), DevError> {
+    if args.nodes == 0 || args.nodes > 9 {
+        return Err(DevError::Invalid("--nodes must be between 1 and 9".into()));
+    }
+    let exe = std::env::current_exe().map_err(io("locating the metaraft binary"))?;
+    std::fs::create_dir_all(&args.data_dir).map_err(io(format!("creating {}", args.data_dir.display())))?;
+    let secret = cluster_secret(&args.data_dir)?;
+    let addr = |id: u64| format!("127.0.0.1:{}", u64::from(args.base_port) + id - 1);
+    let peers: Vec<String> = (1..=args.nodes).map(|id| format!("{id}={}", addr(id))).collect();
+    let peers = peers.join(",");
+
+    let mut nodes = Nodes(Vec::new());
+    for id in 1..=args.nodes {
+        let dir = args.data_dir.join(format!("node-{id}"));
+        std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
+        let log_path = args.data_dir.join(format!("node-{id}.log"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .map_err(io(format!("opening {}", log_path.display())))?;
+        let err = log.try_clone().map_err(io("duplicating the log handle"))?;
+        let child = Command::new(&exe)
+            .arg("serve")
+            .args(["--node-id", &id.to_string(), "--listen", &addr(id), "--peers", &peers])
+            .arg("--data-dir")
+            .arg(&dir)
+            .env("METARAFT_TOKEN", &args.token)
+            .env("METARAFT_CLUSTER_SECRET", &secret)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn()
+            .map_err(io(format!("starting node {id}")))?;
+        nodes.0.push(child);
+    }
+
+    println!("metaraft dev cluster: {} nodes, data in {}", args.nodes, args.data_dir.display());
+    for id in 1..=args.nodes {
+        println!("  node {id}: http://{}  (log: {})", addr(id), args.data_dir.join(format!("node-{id}.log")).display());
+    }
+    wait_ready(&(1..=args.nodes).map(addr).collect::<Vec<_>>(), &mut nodes).await;
+    let a = addr(1);
+    let t = &args.token;
+    println!(
+        "\nTry it:\n  curl -s 'http://{a}/MetaService/http/create_instance?token={t}' -d '{{\"instance_id\":\"demo\",\"name\":\"demo\",\"user_id\":\"u1\",\"vault\":{{\"obj_info\":{{\"ak\":\"AK\",\"sk\":\"SK\",\"bucket\":\"bucket\",\"prefix\":\"doris\",\"endpoint\":\"s3.us-east-1.amazonaws.com\",\"region\":\"us-east-1\",\"provider\":\"S3\"}}}}}}'\n  curl -s 'http://{}/MetaService/http/get_instance?token={t}&instance_id=demo'\n  curl -s 'http://{a}/api/v1/cluster?token={t}'\n\nCtrl-C stops the cluster; the next run resumes the same data.",
+        addr(args.nodes)
+    );
+
+    let exited = loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break None,
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                if let Some(id) = nodes.0.iter_mut().position(|c| matches!(c.try_wait(), Ok(Some(_)))) {
+                    break Some(id + 1);
+                }
+            }
+        }
+    };
+    println!("\nstopping…");
+    nodes.stop();
+    match exited {
+        Some(id) => Err(DevError::Invalid(format!(
+            "node {id} exited; see {}",
+            args.data_dir.join(format!("node-{id}.log")).display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Waits (up to 30 s) until every node answers /readyz with 200, reporting progress.
+async fn wait_ready(addrs: &[String], nodes: &mut Nodes) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let mut ready = 0;
+        for a in addrs {
+            if let Ok(r) = client.get(format!("http://{a}/readyz")).timeout(Duration::from_millis(500)).send().await {
+                if r.status().is_success() {
+                    ready += 1;
+                }
+            }
+        }
+        if ready == addrs.len() {
+            println!("all {} nodes ready", addrs.len());
+            return;
+        }
+        if nodes.0.iter_mut().any(|c| matches!(c.try_wait(), Ok(Some(_)))) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!("warning: not every node is ready after 30 s; see the logs");
+}
