@@ -133,7 +133,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     let a = addr(1);
     let t = &args.token;
     println!(
-        "\nTry it:\n  curl -s 'http://{a}/MetaService/http/create_instance?token={t}' -d '{{\"instance_id\":\"demo\",\"name\":\"demo\",\"user_id\":\"u1\",\"vault\":{{\"obj_info\":{{\"ak\":\"AK\",\"sk\":\"SK\",\"bucket\":\"bucket\",\"prefix\":\"doris\",\"endpoint\":\"s3.us-east-1.amazonaws.com\",\"region\":\"us-east-1\",\"provider\":\"S3\"}}}}}}'\n  curl -s 'http://{}/MetaService/http/get_instance?token={t}&instance_id=demo'\n  curl -s 'http://{a}/api/v1/cluster?token={t}'\n\nCtrl-C stops the cluster; the next run resumes the same data.",
+        "\nTry it:\n  curl -s 'http://{a}/MetaService/http/create_instance?token={t}' -d '{{\"instance_id\":\"demo\",\"name\":\"demo\",\"user_id\":\"u1\",\"vault\":{{\"obj_info\":{{\"ak\":\"AK\",\"sk\":\"SK\",\"bucket\":\"bucket\",\"prefix\":\"doris\",\"endpoint\":\"s3.us-east-1.amazonaws.com\",\"external_endpoint\":\"s3.us-east-1.amazonaws.com\",\"region\":\"us-east-1\",\"provider\":\"S3\"}}}}}}'\n  curl -s 'http://{}/MetaService/http/get_instance?token={t}&instance_id=demo'\n  curl -s 'http://{a}/api/v1/cluster?token={t}'\n\nCtrl-C stops the cluster; the next run resumes the same data.",
         addr(args.nodes)
     );
 

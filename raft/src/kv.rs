@@ -21,6 +21,9 @@ impl KvError {
     }
 }
 
+/// Key-value pairs in key order, as scans return them.
+pub type KvPairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 type Table<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
 
 /// Read-write access for one apply batch; all changes commit together with `last_applied`.
@@ -50,7 +53,7 @@ impl<'a, 't> KvWrite<'a, 't> {
     }
 
     /// All pairs whose key starts with `prefix`, in key order.
-    pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError> {
+    pub fn scan_prefix(&self, prefix: &[u8]) -> Result<KvPairs, KvError> {
         scan(self.table, prefix)
     }
 }
@@ -73,7 +76,7 @@ impl KvRead {
     }
 
     /// All pairs whose key starts with `prefix`, in key order.
-    pub fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError> {
+    pub fn scan_prefix(&self, prefix: &[u8]) -> Result<KvPairs, KvError> {
         scan(&self.table, prefix)
     }
 }
@@ -81,7 +84,7 @@ impl KvRead {
 fn scan(
     table: &impl ReadableTable<&'static [u8], &'static [u8]>,
     prefix: &[u8],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, KvError> {
+) -> Result<KvPairs, KvError> {
     let mut out = Vec::new();
     for item in table.range::<&[u8]>(prefix..).map_err(KvError::new)? {
         let (k, v) = item.map_err(KvError::new)?;

@@ -5,9 +5,13 @@
 //! through [`KvRead`]. [`RaftNode`] is the whole public surface: start, write (local or forwarded to
 //! the leader, group-committed), linearizable read, status, and the `/raft/*` router.
 
+// openraft's `StorageError` is large and its storage traits return it by value.
+#![allow(clippy::result_large_err)]
+
 mod app;
 mod batcher;
 pub mod codec;
+pub mod docs;
 mod error;
 mod kv;
 mod network;
@@ -21,6 +25,7 @@ pub use app::Application;
 pub use error::RaftNodeError;
 pub use error::StartError;
 pub use kv::KvError;
+pub use kv::KvPairs;
 pub use kv::KvRead;
 pub use kv::KvWrite;
 pub use kv::ScratchKv;

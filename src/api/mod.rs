@@ -1,0 +1,32 @@
+//! The HTTP face of the meta service: Doris's `/MetaService/http/…` API, wire-compatible, plus a
+//! few operational routes. Owns transport concerns only — routing, the token, lenient body
+//! parsing, the envelope, code → status — and hands domain work to `meta`.
+
+mod body;
+mod envelope;
+mod error;
+mod instance;
+mod json;
+mod pbjson;
+mod query;
+mod replicate;
+mod routes;
+#[cfg(test)]
+mod routes_test;
+mod status;
+mod token;
+
+use std::sync::Arc;
+
+pub use routes::router;
+
+/// What every handler shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The consensus node all reads and writes go through.
+    pub node: metaraft_raft::RaftNode,
+    /// The Doris `token` every `/MetaService/…` request must carry.
+    pub token: Arc<str>,
+    /// This node's id.
+    pub node_id: u64,
+}

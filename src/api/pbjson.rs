@@ -1,0 +1,394 @@
+//! Protobuf-JSON mapping, driven by the message schemas of `meta::schema`.
+//!
+//! Input ([`decode`]): what protobuf 3.21's `JsonStringToMessage` with `ignore_unknown_fields`
+//! accepts (transport §2): unknown fields dropped at any depth, lowerCamelCase names, `null` =
+//! unset, ints from strings or integral floats, bools from `"true"`/`"false"`, a scalar for a
+//! repeated field, duplicate keys (last scalar wins, messages merge, lists concatenate — the binary
+//! merge semantics protobuf ends up with). Type errors name the field path as protobuf does:
+//! `(vault.obj_info.ak): invalid value 1 for type TYPE_STRING`. When several fields are wrong the
+//! last one reported wins, as protobuf's error listener overwrites its status.
+//!
+//! Deviation by profile: an unknown enum name or number is an error naming the allowed values
+//! (protobuf's lenient pass would silently drop it).
+//!
+//! Output ([`encode`]): `proto_to_json` — fields in number order, unset fields omitted, empty
+//! repeated/map fields omitted, int64/uint64 as strings, int32 as numbers, enums by name.
+
+use serde_json::Map;
+use serde_json::Value;
+
+use super::json::Json;
+use crate::meta::schema::FieldSchema;
+use crate::meta::schema::Kind;
+use crate::meta::schema::Label;
+use crate::meta::schema::MessageSchema;
+use crate::meta::schema::ProtoMessage;
+
+/// A request body that is JSON but not a valid message; text as protobuf's status message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FieldError(pub String);
+
+/// Converts parsed JSON into message `T`.
+pub fn decode<T: ProtoMessage>(json: &Json) -> Result<T, FieldError> {
+    let Json::Object(entries) = json else {
+        return Err(FieldError(": Root element must be a message.".into()));
+    };
+    let mut last_error = None;
+    let map = message(T::SCHEMA, entries, "", &mut last_error);
+    if let Some(e) = last_error {
+        return Err(e);
+    }
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| FieldError(format!(": {} does not fit its schema: {e}", T::SCHEMA.full_name)))
+}
+
+/// Renders message `T` as `proto_to_json` would.
+pub fn encode<T: ProtoMessage>(msg: &T) -> Json {
+    match serde_json::to_value(msg) {
+        Ok(Value::Object(map)) => render_message(T::SCHEMA, &map),
+        // Every ProtoMessage serializes to an object; anything else would be a schema bug.
+        _ => Json::Object(Vec::new()),
+    }
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_string()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn loc(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("({path})")
+    }
+}
+
+/// protobuf `InvalidName`: `"(<parent>) <name>: <message>"`.
+fn invalid_name(parent: &str, name: &str, message: &str) -> FieldError {
+    let l = loc(parent);
+    let sep = if l.is_empty() { "" } else { " " };
+    FieldError(format!("{l}{sep}{name}: {message}"))
+}
+
+/// protobuf `InvalidValue`: `"(<path>): invalid value <v> for type <T>"`.
+fn invalid_value(path: &str, kind: Kind, value: &Json) -> FieldError {
+    FieldError(format!("{}: invalid value {} for type {}", loc(path), show(value), kind.type_name()))
+}
+
+/// How protobuf prints an offending value: strings quoted (raw), numbers as doubles or ints.
+fn show(value: &Json) -> String {
+    match value {
+        Json::String(s) => format!("\"{s}\""),
+        Json::Number(n) if n.contains(['.', 'e', 'E']) => {
+            n.parse::<f64>().map_or_else(|_| n.clone(), |f| f.to_string())
+        }
+        other => other.to_compact(),
+    }
+}
+
+fn message(
+    schema: &'static MessageSchema,
+    entries: &[(String, Json)],
+    path: &str,
+    err: &mut Option<FieldError>,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, value) in entries {
+        let Some(field) = schema.field(key) else { continue };
+        if matches!(value, Json::Null) {
+            continue;
+        }
+        let fpath = join(path, field.name());
+        match field.label {
+            Label::Repeated => {
+                let items: Vec<&Json> = match value {
+                    Json::Array(items) => items.iter().collect(),
+                    single => vec![single],
+                };
+                let slot = out.entry(field.name()).or_insert_with(|| Value::Array(Vec::new()));
+                for (i, item) in items.into_iter().enumerate() {
+                    if matches!(item, Json::Null) {
+                        continue;
+                    }
+                    let ipath = format!("{fpath}[{i}]");
+                    if let (Some(v), Value::Array(list)) = (single(field, item, &ipath, err), &mut *slot) {
+                        list.push(v);
+                    }
+                }
+            }
+            Label::Map => {
+                let Json::Object(pairs) = value else {
+                    *err = Some(invalid_value(&fpath, field.kind, value));
+                    continue;
+                };
+                let slot = out.entry(field.name()).or_insert_with(|| Value::Object(Map::new()));
+                for (k, item) in pairs {
+                    let ipath = format!("{fpath}[\"{k}\"]");
+                    if let (Some(v), Value::Object(m)) = (single(field, item, &ipath, err), &mut *slot) {
+                        m.insert(k.clone(), v);
+                    }
+                }
+            }
+            Label::Optional | Label::Required => {
+                if matches!(value, Json::Array(_)) {
+                    *err = Some(invalid_name(path, key, "Proto field is not repeating, cannot start list."));
+                    continue;
+                }
+                let Some(v) = single(field, value, &fpath, err) else { continue };
+                match (out.get_mut(field.name()), v) {
+                    (Some(Value::Object(prev)), Value::Object(next)) => merge(prev, next),
+                    (_, v) => {
+                        out.insert(field.name().to_string(), v);
+                    }
+                }
+            }
+        }
+    }
+    for field in schema.fields {
+        if field.label == Label::Required && !out.contains_key(field.name()) {
+            *err = Some(FieldError(format!("{}: missing field {}", loc(path), field.name())));
+        }
+    }
+    out
+}
+
+/// Protobuf merge: scalars replaced, lists concatenated, messages merged recursively.
+fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(Value::Object(a)), Value::Object(b)) => merge(a, b),
+            (Some(Value::Array(a)), Value::Array(b)) => a.extend(b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+fn single(field: &FieldSchema, value: &Json, path: &str, err: &mut Option<FieldError>) -> Option<Value> {
+    let kind = field.kind;
+    let bad = |err: &mut Option<FieldError>| {
+        *err = Some(invalid_value(path, kind, value));
+        None
+    };
+    match (kind, value) {
+        (Kind::String, Json::String(s)) => Some(Value::String(s.clone())),
+        (Kind::Bool, Json::Bool(b)) => Some(Value::Bool(*b)),
+        (Kind::Bool, Json::String(s)) if s == "true" || s == "false" => Some(Value::Bool(s == "true")),
+        (Kind::Int32, Json::Number(t) | Json::String(t)) => match integer(t).and_then(|n| i32::try_from(n).ok()) {
+            Some(n) => Some(Value::from(n)),
+            None => bad(err),
+        },
+        (Kind::Int64, Json::Number(t) | Json::String(t)) => match integer(t).and_then(|n| i64::try_from(n).ok()) {
+            Some(n) => Some(Value::from(n)),
+            None => bad(err),
+        },
+        (Kind::Uint64, Json::Number(t) | Json::String(t)) => match integer(t).and_then(|n| u64::try_from(n).ok()) {
+            Some(n) => Some(Value::from(n)),
+            None => bad(err),
+        },
+        (Kind::Enum(e), Json::String(name)) if e.has_name(name) => Some(Value::String(name.clone())),
+        (Kind::Enum(e), Json::String(t) | Json::Number(t)) => {
+            match integer(t).and_then(|n| i64::try_from(n).ok()).and_then(|n| e.name_of(n)) {
+                Some(name) => Some(Value::String(name.to_string())),
+                None => {
+                    *err = Some(FieldError(format!(
+                        "{}: invalid value {} for type {}, allowed values: {}",
+                        loc(path),
+                        show(value),
+                        kind.type_name(),
+                        e.names()
+                    )));
+                    None
+                }
+            }
+        }
+        (Kind::Message(m), Json::Object(entries)) => Some(Value::Object(message(m, entries, path, err))),
+        _ => bad(err),
+    }
+}
+
+/// An integer from protobuf-accepted text: a decimal integer, or a float with an integral value
+/// (`9050.0`, `9.05e3`). No surrounding spaces.
+fn integer(text: &str) -> Option<i128> {
+    if text.is_empty() || text.trim() != text {
+        return None;
+    }
+    if let Ok(n) = text.parse::<i128>() {
+        return Some(n);
+    }
+    let f = text.parse::<f64>().ok()?;
+    // Beyond ±2^63 the float cannot be an int64/uint64 we accept anyway; the cast saturates.
+    #[allow(clippy::cast_possible_truncation)]
+    let n = f as i128;
+    (f.is_finite() && f.fract() == 0.0 && (n as f64) == f).then_some(n)
+}
+
+fn render_message(schema: &'static MessageSchema, map: &Map<String, Value>) -> Json {
+    let mut out = Vec::new();
+    for field in schema.fields {
+        let Some(value) = map.get(field.name()) else { continue };
+        let rendered = match (field.label, value) {
+            (_, Value::Null) => continue,
+            (Label::Repeated, Value::Array(items)) => {
+                if items.is_empty() {
+                    continue;
+                }
+                Json::Array(items.iter().map(|v| render_single(field.kind, v)).collect())
+            }
+            (Label::Map, Value::Object(m)) => {
+                if m.is_empty() {
+                    continue;
+                }
+                Json::Object(m.iter().map(|(k, v)| (k.clone(), render_single(field.kind, v))).collect())
+            }
+            (_, v) => render_single(field.kind, v),
+        };
+        out.push((field.name().to_string(), rendered));
+    }
+    Json::Object(out)
+}
+
+fn render_single(kind: Kind, value: &Value) -> Json {
+    match (kind, value) {
+        (Kind::Int64 | Kind::Uint64, Value::Number(n)) => Json::String(n.to_string()),
+        (Kind::Message(m), Value::Object(map)) => render_message(m, map),
+        (_, Value::Number(n)) => Json::Number(n.to_string()),
+        (_, Value::String(s)) => Json::String(s.clone()),
+        (_, Value::Bool(b)) => Json::Bool(*b),
+        (_, Value::Null) => Json::Null,
+        (_, Value::Array(items)) => Json::Array(items.iter().map(|v| render_single(kind, v)).collect()),
+        (_, Value::Object(map)) => Json::Object(map.iter().map(|(k, v)| (k.clone(), render_single(kind, v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::super::json::parse;
+    use super::*;
+    use crate::meta::pb::ClusterPb;
+    use crate::meta::pb::CreateInstanceRequest;
+    use crate::meta::pb::InstanceInfoPb;
+    use crate::meta::pb::InstanceStatus;
+    use crate::meta::pb::ObjectStoreInfoPb;
+    use crate::meta::pb::Provider;
+
+    fn req(body: &str) -> Result<CreateInstanceRequest, String> {
+        decode::<CreateInstanceRequest>(&parse(body.as_bytes()).map_err(|e| e.0)?).map_err(|e| e.0)
+    }
+
+    fn cluster(body: &str) -> Result<ClusterPb, String> {
+        decode::<ClusterPb>(&parse(body.as_bytes()).unwrap()).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn lenient_acceptance_rows() {
+        // Rows of transport §2's table that must be accepted.
+        let r = req("{'instance_id':'x', 'foo': {'bar': [1, {}]}, instanceId: 'y', 'user_id': null,}").unwrap();
+        assert_eq!(r.instance_id.as_deref(), Some("y"));
+        assert_eq!(r.user_id, None);
+        assert_eq!(req("{}").unwrap(), CreateInstanceRequest::default());
+        let r = req(r#"{"obj_info":{"provider":"COS"},"sse_enabled":"true"}"#).unwrap();
+        assert_eq!(r.obj_info.unwrap().provider, Some(Provider::Cos));
+        assert_eq!(r.sse_enabled, Some(true));
+        assert_eq!(req(r#"{"obj_info":{"provider":2}}"#).unwrap().obj_info.unwrap().provider, Some(Provider::Cos));
+        assert_eq!(req(r#"{"obj_info":{"provider":"1"}}"#).unwrap().obj_info.unwrap().provider, Some(Provider::S3));
+        let r = req(r#"{"obj_info":{"ctime":"12","mtime":9050.0}}"#).unwrap().obj_info.unwrap();
+        assert_eq!((r.ctime, r.mtime), (Some(12), Some(9050)));
+        let c = cluster(r#"{"mysql_user_name":"jack","nodes":[{"heartbeat_port":"9050"},{"heartbeat_port":9.05e3}]}"#)
+            .unwrap();
+        assert_eq!(c.mysql_user_name, vec!["jack".to_string()]);
+        assert_eq!(c.nodes[1].heartbeat_port, Some(9050));
+    }
+
+    #[test]
+    fn duplicate_keys_merge_like_protobuf() {
+        let r = req(r#"{"instance_id":"a","instance_id":"b","obj_info":{"ak":"x"},"obj_info":{"sk":"y"}}"#).unwrap();
+        assert_eq!(r.instance_id.as_deref(), Some("b"));
+        let o = r.obj_info.unwrap();
+        assert_eq!((o.ak.as_deref(), o.sk.as_deref()), (Some("x"), Some("y")));
+    }
+
+    #[test]
+    fn type_errors_name_the_path() {
+        assert_eq!(req("null").unwrap_err(), ": Root element must be a message.");
+        assert_eq!(req("[]").unwrap_err(), ": Root element must be a message.");
+        assert_eq!(req("1").unwrap_err(), ": Root element must be a message.");
+        assert_eq!(req(r#"{"instance_id":123}"#).unwrap_err(), "(instance_id): invalid value 123 for type TYPE_STRING");
+        assert_eq!(
+            req(r#"{"foo":1,"instance_id":1.5}"#).unwrap_err(),
+            "(instance_id): invalid value 1.5 for type TYPE_STRING"
+        );
+        assert_eq!(req(r#"{"sse_enabled":1}"#).unwrap_err(), "(sse_enabled): invalid value 1 for type TYPE_BOOL");
+        assert_eq!(
+            req(r#"{"obj_info":[]}"#).unwrap_err(),
+            "obj_info: Proto field is not repeating, cannot start list."
+        );
+        assert_eq!(
+            req(r#"{"vault":{"obj_info":[]}}"#).unwrap_err(),
+            "(vault) obj_info: Proto field is not repeating, cannot start list."
+        );
+        assert_eq!(
+            req(r#"{"obj_info":"x"}"#).unwrap_err(),
+            "(obj_info): invalid value \"x\" for type type.googleapis.com/doris.cloud.ObjectStoreInfoPB"
+        );
+        assert_eq!(
+            cluster(r#"{"nodes":[{"heartbeat_port":9050.5}]}"#).unwrap_err(),
+            "(nodes[0].heartbeat_port): invalid value 9050.5 for type TYPE_INT32"
+        );
+        assert_eq!(
+            cluster(r#"{"nodes":[{"heartbeat_port":2147483648}]}"#).unwrap_err(),
+            "(nodes[0].heartbeat_port): invalid value 2147483648 for type TYPE_INT32"
+        );
+        assert_eq!(
+            req(r#"{"vault":{"hdfs_info":{"build_conf":{"hdfs_confs":[{"key":"k"}]}}}}"#).unwrap_err(),
+            "(vault.hdfs_info.build_conf.hdfs_confs[0]): missing field value"
+        );
+    }
+
+    #[test]
+    fn unknown_enum_values_are_refused_with_the_allowed_names() {
+        let e = req(r#"{"obj_info":{"provider":"s3"}}"#).unwrap_err();
+        assert_eq!(
+            e,
+            "(obj_info.provider): invalid value \"s3\" for type type.googleapis.com/doris.cloud.ObjectStoreInfoPB.Provider, \
+             allowed values: UNKONWN, OSS, S3, COS, OBS, BOS, GCP, AZURE, TOS"
+        );
+        assert!(req(r#"{"obj_info":{"provider":42}}"#)
+            .unwrap_err()
+            .starts_with("(obj_info.provider): invalid value 42"));
+        assert!(cluster(r#"{"cluster_status":"STOPPED"}"#).unwrap_err().contains("allowed values: UNKNOWN, NORMAL,"));
+    }
+
+    #[test]
+    fn render_follows_proto_to_json() {
+        let inst = InstanceInfoPb {
+            user_id: Some(String::new()),
+            instance_id: Some("i1".into()),
+            ctime: Some(1_662_543_056),
+            obj_info: vec![ObjectStoreInfoPb {
+                id: Some("1".into()),
+                provider: Some(Provider::Bos),
+                sse_enabled: Some(false),
+                ..Default::default()
+            }],
+            status: Some(InstanceStatus::Normal),
+            enable_storage_vault: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(
+            encode(&inst).to_compact(),
+            r#"{"user_id":"","instance_id":"i1","ctime":"1662543056","obj_info":[{"id":"1","provider":"BOS","sse_enabled":false}],"status":"NORMAL","enable_storage_vault":false}"#
+        );
+        let c = ClusterPb {
+            nodes: vec![crate::meta::pb::NodeInfoPb { heartbeat_port: Some(9050), ..Default::default() }],
+            ..Default::default()
+        };
+        assert_eq!(encode(&c).to_compact(), r#"{"nodes":[{"heartbeat_port":9050}]}"#);
+    }
+}
