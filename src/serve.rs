@@ -126,7 +126,12 @@ pub fn parse_peers(s: &str) -> Result<BTreeMap<u64, String>, String> {
 }
 
 fn required<T>(v: Option<T>, flag: &str) -> Result<T, ServeError> {
-    v.ok_or_else(|| ServeError::Config(format!("--{flag} is required (or METARAFT_{} / config file)", flag.to_uppercase().replace('-', "_"))))
+    v.ok_or_else(|| {
+        ServeError::Config(format!(
+            "--{flag} is required (or METARAFT_{} / config file)",
+            flag.to_uppercase().replace('-', "_")
+        ))
+    })
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
@@ -208,7 +213,8 @@ fn init_logging(filter: Option<&str>) {
         .map(tracing_subscriber::EnvFilter::new)
         .or_else(|| tracing_subscriber::EnvFilter::try_from_default_env().ok())
         .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info,openraft=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
 #[cfg(test)]

@@ -42,7 +42,13 @@ fn request_len(r: &Request) -> usize {
 }
 
 /// Takes `first` plus whatever is already queued, within the batch limits. Never waits.
-fn drain_batch<T>(first: T, rx: &mut mpsc::Receiver<T>, len: impl Fn(&T) -> usize, max_items: usize, max_bytes: usize) -> Vec<T> {
+fn drain_batch<T>(
+    first: T,
+    rx: &mut mpsc::Receiver<T>,
+    len: impl Fn(&T) -> usize,
+    max_items: usize,
+    max_bytes: usize,
+) -> Vec<T> {
     let mut bytes = len(&first);
     let mut batch = vec![first];
     while batch.len() < max_items && bytes < max_bytes {
@@ -204,7 +210,8 @@ mod test {
     #[tokio::test]
     async fn drain_never_waits_for_more() {
         let (_tx, mut rx) = mpsc::channel::<u8>(1);
-        let out = tokio::time::timeout(Duration::from_millis(100), async { drain_batch(1, &mut rx, |_| 1, 10, 10) }).await;
+        let out =
+            tokio::time::timeout(Duration::from_millis(100), async { drain_batch(1, &mut rx, |_| 1, 10, 10) }).await;
         assert_eq!(out.unwrap(), vec![1]);
     }
 

@@ -81,10 +81,7 @@ impl KvRead {
     }
 }
 
-fn scan(
-    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
-    prefix: &[u8],
-) -> Result<KvPairs, KvError> {
+fn scan(table: &impl ReadableTable<&'static [u8], &'static [u8]>, prefix: &[u8]) -> Result<KvPairs, KvError> {
     let mut out = Vec::new();
     for item in table.range::<&[u8]>(prefix..).map_err(KvError::new)? {
         let (k, v) = item.map_err(KvError::new)?;

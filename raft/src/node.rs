@@ -201,7 +201,9 @@ impl RaftNode {
 
     /// Runs `f` over applied state at the requested consistency.
     pub async fn read<T, F>(&self, consistency: Consistency, f: F) -> Result<T, RaftNodeError>
-    where F: FnOnce(&KvRead) -> Result<T, KvError> {
+    where
+        F: FnOnce(&KvRead) -> Result<T, KvError>,
+    {
         if consistency == Consistency::Linearizable {
             let index = self.inner.reads.read_index().await.map_err(RaftNodeError::from)?;
             self.inner
@@ -281,7 +283,9 @@ impl NodeInner {
                     // The leader we knew is gone or moved; give the election a moment.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
-                Err(WriteFailure::NotLeader(_)) => return Err(WriteFailure::Unavailable("leader kept changing".into())),
+                Err(WriteFailure::NotLeader(_)) => {
+                    return Err(WriteFailure::Unavailable("leader kept changing".into()))
+                }
                 other => return other,
             }
         }
@@ -325,10 +329,12 @@ impl NodeInner {
                         .peers
                         .call::<_, ReadIndexResult>(&addr, "read_index", &(), Duration::from_secs(2))
                         .await
-                        .unwrap_or_else(|e| Err(WriteFailure::NotLeader(match e {
-                            TransportError::Unreachable(_) => None,
-                            _ => Some(leader),
-                        }))),
+                        .unwrap_or_else(|e| {
+                            Err(WriteFailure::NotLeader(match e {
+                                TransportError::Unreachable(_) => None,
+                                _ => Some(leader),
+                            }))
+                        }),
                     None => Err(WriteFailure::Unavailable(format!("no address for leader {leader}"))),
                 }
             };
@@ -372,7 +378,8 @@ impl NodeInner {
             leader_id: m.current_leader,
             term: m.current_term,
             last_log_index: m.last_log_index,
-            committed: self.stats.committed(),
+            // Applied implies committed; after a restart the commit index is not yet re-learned.
+            committed: self.stats.committed().max(m.last_applied.map(|l| l.index)),
             last_applied: m.last_applied.map(|l| l.index),
             snapshot_index: m.snapshot.map(|l| l.index).or_else(|| self.state.snapshot_index()),
             voters,
@@ -445,19 +452,20 @@ fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
     }
 }
 
-/// Refuses to start when a reachable peer belongs to a different cluster than our data.
+/// Refuses to start when a reachable peer belongs to a different cluster than our data. Peers are
+/// asked at once with a short timeout: on a whole-cluster restart they are all starting too.
+/// A peer that does not answer proves nothing; the cluster-id header on every RPC still keeps a
+/// foreign node out later.
 async fn check_peers_cluster(peers: &Peers, me: NodeId, ours: &str) -> Result<(), StartError> {
-    for (id, addr) in &peers.initial {
-        if *id == me {
-            continue;
-        }
-        if let Ok(ident) = peers.identity(addr).await {
-            if let Some(theirs) = ident.cluster_id {
-                if theirs != ours {
-                    return Err(StartError::DataDir(format!(
-                        "this data directory belongs to cluster {ours}, but peer {id} at {addr} is in cluster {theirs}"
-                    )));
-                }
+    let asks = peers.initial.iter().filter(|(id, _)| **id != me).map(|(id, addr)| async move {
+        (*id, addr, tokio::time::timeout(Duration::from_millis(300), peers.identity(addr)).await)
+    });
+    for (id, addr, answer) in futures::future::join_all(asks).await {
+        if let Ok(Ok(Identity { cluster_id: Some(theirs), .. })) = answer {
+            if theirs != ours {
+                return Err(StartError::DataDir(format!(
+                    "this data directory belongs to cluster {ours}, but peer {id} at {addr} is in cluster {theirs}"
+                )));
             }
         }
     }

@@ -109,7 +109,10 @@ async fn replicate_forward_read_and_fail_over() {
     assert!(commands >= 200, "commands {commands}");
     assert!(entries < commands, "no batching: {entries} entries for {commands} commands");
     for i in (0..200).step_by(37) {
-        assert_eq!(get(&cluster.nodes[&follower].0, Consistency::Linearizable, &format!("k{i}")).await, Some(i.to_string()));
+        assert_eq!(
+            get(&cluster.nodes[&follower].0, Consistency::Linearizable, &format!("k{i}")).await,
+            Some(i.to_string())
+        );
     }
 
     // Lose the leader: its server stops answering; the others elect a new one and go on.

@@ -79,7 +79,9 @@ impl LogStore {
 
     /// Runs `f` in a write transaction on a blocking thread and commits with the given durability.
     async fn write<F>(&self, durability: Durability, verb_subject: ErrorSubject<u64>, f: F) -> Result<(), StorageError>
-    where F: FnOnce(&redb::WriteTransaction) -> Result<(), String> + Send + 'static {
+    where
+        F: FnOnce(&redb::WriteTransaction) -> Result<(), String> + Send + 'static,
+    {
         let db = self.db.clone();
         let subject = verb_subject.clone();
         let res = tokio::task::spawn_blocking(move || -> Result<(), String> {
@@ -170,7 +172,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
-    where I: IntoIterator<Item = Entry> + OptionalSend {
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+    {
         let mut encoded = Vec::new();
         for e in entries {
             let bytes = codec::encode_tagged(&e).map_err(|e| logs_err(ErrorVerb::Write, e))?;

@@ -19,10 +19,7 @@ const CACHE_BYTES: usize = 64 * 1024 * 1024;
 /// loss right after the first start cannot lose the file that holds an acknowledged write.
 pub(crate) fn open_db(path: &Path) -> Result<redb::Database, std::io::Error> {
     let existed = path.exists();
-    let db = redb::Database::builder()
-        .set_cache_size(CACHE_BYTES)
-        .create(path)
-        .map_err(std::io::Error::other)?;
+    let db = redb::Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(std::io::Error::other)?;
     if !existed {
         if let Some(dir) = path.parent() {
             sync_dir(dir)?;

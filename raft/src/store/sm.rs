@@ -292,15 +292,15 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         Ok(Box::new(Cursor::new(Vec::new())))
     }
 
-    async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: Box<Cursor<Vec<u8>>>) -> Result<(), StorageError> {
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
         let bytes = snapshot.into_inner();
         let store = self.store.clone();
-        let (installed, bytes) = blocking(
-            move || store.install_blocking(&bytes).map(|m| (m, bytes)),
-            snap_err,
-            ErrorVerb::Write,
-        )
-        .await?;
+        let (installed, bytes) =
+            blocking(move || store.install_blocking(&bytes).map(|m| (m, bytes)), snap_err, ErrorVerb::Write).await?;
         if installed.last_log_id != meta.last_log_id {
             return Err(snap_err(ErrorVerb::Read, "snapshot image does not match its metadata"));
         }

@@ -53,4 +53,3 @@ fn io_err(e: std::io::Error) -> crate::types::StorageError {
     )
     .into()
 }
-
