@@ -27,7 +27,8 @@ const MAX_IN_FLIGHT: usize = 3;
 pub(crate) const MAX_BATCH_COMMANDS: usize = 4096;
 pub(crate) const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-pub(crate) type WriteResult = Result<Vec<u8>, WriteFailure>;
+/// A write's reply; `ByteBuf` so it crosses the wire as one byte string.
+pub(crate) type WriteResult = Result<serde_bytes::ByteBuf, WriteFailure>;
 
 struct PendingWrite {
     request: Request,

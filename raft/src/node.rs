@@ -14,6 +14,7 @@ use crate::app::Application;
 use crate::batcher::ReadCoalescer;
 use crate::batcher::ReadIndexResult;
 use crate::batcher::WriteBatcher;
+use crate::batcher::WriteResult;
 use crate::error::RaftNodeError;
 use crate::error::StartError;
 use crate::kv::KvError;
@@ -196,7 +197,7 @@ impl RaftNode {
 
     /// Replicates `command` (forwarding to the leader when needed) and returns its reply.
     pub async fn write(&self, command: Vec<u8>) -> Result<Vec<u8>, RaftNodeError> {
-        self.inner.write(Request::App(command), 0).await.map_err(RaftNodeError::from)
+        self.inner.write(Request::App(command), 0).await.map(|b| b.into_vec()).map_err(RaftNodeError::from)
     }
 
     /// Runs `f` over applied state at the requested consistency.
@@ -269,7 +270,7 @@ impl NodeInner {
     }
 
     /// Writes locally when leader, else forwards; retries only refusals that never committed.
-    async fn write(&self, request: Request, hops: u8) -> Result<Vec<u8>, WriteFailure> {
+    async fn write(&self, request: Request, hops: u8) -> WriteResult {
         let deadline = Instant::now() + REQUEST_TIMEOUT;
         loop {
             let leader = self.wait_for_leader(deadline).await?;
@@ -291,7 +292,7 @@ impl NodeInner {
         }
     }
 
-    async fn forward(&self, leader: NodeId, request: &Request, hops: u8) -> Result<Vec<u8>, WriteFailure> {
+    async fn forward(&self, leader: NodeId, request: &Request, hops: u8) -> WriteResult {
         let Request::App(command) = request else {
             return Err(WriteFailure::NotLeader(Some(leader)));
         };
@@ -303,7 +304,7 @@ impl NodeInner {
         };
         self.stats.forwarded_writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let req = ForwardRequest { hops: hops + 1, command: command.clone() };
-        match self.peers.call::<_, Result<Vec<u8>, WriteFailure>>(&addr, "forward", &req, REQUEST_TIMEOUT).await {
+        match self.peers.call::<_, WriteResult>(&addr, "forward", &req, REQUEST_TIMEOUT).await {
             Ok(reply) => reply,
             // Never arrived: the same as a refusal, safe to retry with the next leader.
             Err(TransportError::Unreachable(_)) => Err(WriteFailure::NotLeader(None)),
@@ -312,7 +313,7 @@ impl NodeInner {
     }
 
     /// `/raft/forward`: a write another node sent us.
-    pub async fn write_on_behalf(&self, req: ForwardRequest) -> Result<Vec<u8>, WriteFailure> {
+    pub async fn write_on_behalf(&self, req: ForwardRequest) -> WriteResult {
         self.write(Request::App(req.command), req.hops).await
     }
 

@@ -9,7 +9,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     /// An application command, opaque to this crate.
-    App(Vec<u8>),
+    // serde_bytes: one length-prefixed copy instead of bincode's element-by-element Vec<u8>.
+    App(#[serde(with = "serde_bytes")] Vec<u8>),
     /// Stamps the cluster's identity into the state machine; proposed once, right after bootstrap.
     SetClusterId(String),
 }
@@ -26,7 +27,7 @@ impl std::fmt::Display for Batch {
 
 /// One reply per request of a [`Batch`], in the same order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BatchReply(pub Vec<Vec<u8>>);
+pub struct BatchReply(pub Vec<serde_bytes::ByteBuf>);
 
 openraft::declare_raft_types!(
     /// The type configuration of metaraft's Raft group.

@@ -10,6 +10,7 @@ use crate::error::RaftNodeError;
 pub(crate) struct ForwardRequest {
     /// How many nodes have forwarded this write so far; bounded to stop loops.
     pub hops: u8,
+    #[serde(with = "serde_bytes")]
     pub command: Vec<u8>,
 }
 

@@ -22,6 +22,7 @@ use redb::ReadableDatabase;
 use redb::ReadableTable;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_bytes::ByteBuf;
 
 use super::records::ClusterId;
 use super::records::NodeIdentity;
@@ -147,14 +148,14 @@ impl StateStore {
                             match req {
                                 Request::App(cmd) => {
                                     let mut kv = KvWrite::new(&mut data);
-                                    out.push(self.app.apply(&mut kv, &cmd).map_err(|e| e.to_string())?);
+                                    out.push(ByteBuf::from(self.app.apply(&mut kv, &cmd).map_err(|e| e.to_string())?));
                                 }
                                 Request::SetClusterId(id) => {
                                     // First stamp wins; a re-proposal after a leader change is a no-op.
                                     if get_meta::<ClusterId>(&meta, KEY_CLUSTER_ID)?.is_none() {
                                         put_meta(&mut meta, KEY_CLUSTER_ID, &ClusterId(id))?;
                                     }
-                                    out.push(Vec::new());
+                                    out.push(ByteBuf::new());
                                 }
                             }
                         }
@@ -183,7 +184,7 @@ impl StateStore {
         let mut pairs = Vec::new();
         for item in data.iter().map_err(|e| e.to_string())? {
             let (k, v) = item.map_err(|e| e.to_string())?;
-            pairs.push((k.value().to_vec(), v.value().to_vec()));
+            pairs.push((ByteBuf::from(k.value()), ByteBuf::from(v.value())));
         }
         let seq = self.snapshot_seq.fetch_add(1, Relaxed);
         let snapshot_id = match last_applied {

@@ -17,7 +17,7 @@ use crate::types::SnapshotMeta;
 pub(crate) struct SnapshotImage {
     pub meta: SnapshotMeta,
     pub cluster_id: Option<String>,
-    pub pairs: Vec<(Vec<u8>, Vec<u8>)>,
+    pub pairs: Vec<(serde_bytes::ByteBuf, serde_bytes::ByteBuf)>,
 }
 
 impl Tagged for SnapshotImage {
