@@ -26,6 +26,8 @@ const MAX_IN_FLIGHT: usize = 3;
 /// Upper bounds of one log entry.
 pub(crate) const MAX_BATCH_COMMANDS: usize = 4096;
 pub(crate) const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// How long a proposed batch may wait to commit before its writes are reported as unknown.
+const COMMIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A write's reply; `ByteBuf` so it crosses the wire as one byte string.
 pub(crate) type WriteResult = Result<serde_bytes::ByteBuf, WriteFailure>;
@@ -108,9 +110,18 @@ async fn run_writes(raft: Raft, stats: Arc<Stats>, mut rx: mpsc::Receiver<Pendin
             }
         };
         tokio::spawn(async move {
-            let outcome = receiver.await;
+            // openraft 0.9 has no check-quorum: a leader cut off from its followers never steps
+            // down by itself, so without a deadline these writes (and the slot) would wait forever.
+            let outcome = tokio::time::timeout(COMMIT_TIMEOUT, receiver).await;
             drop(slot);
-            fan_out(replies, outcome);
+            match outcome {
+                Ok(outcome) => fan_out(replies, outcome),
+                Err(_) => {
+                    for r in replies {
+                        let _ = r.send(Err(WriteFailure::Unknown("not committed in time".into())));
+                    }
+                }
+            }
         });
     }
 }

@@ -73,15 +73,18 @@ pub struct NodeConfig {
 }
 
 impl NodeConfig {
-    /// A config with the defaults for loopback / LAN clusters.
+    /// A config with the defaults for loopback / LAN clusters. In openraft 0.9 the heartbeat
+    /// interval is also the append RPC timeout, so it must cover a round trip plus a follower's
+    /// fsync; 50 ms does on a LAN (measured: no leader change at 64 writers on 2 loaded cores) and
+    /// gives a median failover of ~0.6 s. Raise both for slow disks or a WAN.
     pub fn new(node_id: u64, peers: BTreeMap<u64, String>, data_dir: PathBuf, cluster_secret: String) -> Self {
         NodeConfig {
             node_id,
             peers,
             data_dir,
             cluster_secret,
-            heartbeat_ms: 100,
-            election_timeout_ms: (300, 600),
+            heartbeat_ms: 50,
+            election_timeout_ms: (150, 300),
             snapshot_threshold: 20_000,
             keep_logs_after_snapshot: 2_000,
         }
@@ -140,7 +143,7 @@ impl RaftNode {
         let storage = |e: crate::types::StorageError| StartError::Storage(e.to_string());
         let io = |e: std::io::Error| StartError::Storage(e.to_string());
         let state_db = store::open_db(&dir.join("state.redb")).map_err(io)?;
-        let state = StateStore::open(state_db, app, dir.clone()).map_err(storage)?;
+        let state = StateStore::open(state_db, app).map_err(storage)?;
         let owner = state.claim_node_id(id).map_err(storage)?;
         if owner != id {
             return Err(StartError::DataDir(format!(
@@ -149,7 +152,7 @@ impl RaftNode {
             )));
         }
         let log_db = store::open_db(&dir.join("raft-log.redb")).map_err(io)?;
-        let log = LogStore::open(Arc::new(log_db), stats.clone()).map_err(storage)?;
+        let log = LogStore::open(Arc::new(log_db), stats.clone(), Some(state.clone())).map_err(storage)?;
 
         let peers = Peers::new(config.cluster_secret.clone(), config.peers.clone())
             .map_err(|e| StartError::Config(format!("http client: {e}")))?;
@@ -185,7 +188,7 @@ impl RaftNode {
             });
             NodeInner { config, raft, stats, state, log, peers, writes, reads, leader_reads }
         });
-        tokio::spawn(bootstrap(inner.clone()));
+        tokio::spawn(bootstrap(Arc::downgrade(&inner)));
         tokio::spawn(stamp_cluster_id(Arc::downgrade(&inner)));
         Ok(RaftNode { inner })
     }
@@ -441,16 +444,15 @@ async fn local_read_index(raft: &Raft) -> ReadIndexResult {
     }
 }
 
+/// Creates the data directory and fsyncs every level that may be new, on every start: a crash
+/// after an earlier start created them but before anything synced must not lose them later.
 fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
     std::fs::create_dir_all(dir)?;
-    // The new directory's own entry must survive a power loss too.
-    match dir.canonicalize()?.parent() {
-        Some(parent) => store::sync_dir(parent),
-        None => Ok(()),
+    let dir = dir.canonicalize()?;
+    for level in dir.ancestors() {
+        store::sync_dir(level)?;
     }
+    Ok(())
 }
 
 /// Refuses to start when a reachable peer belongs to a different cluster than our data. Peers are
@@ -474,12 +476,14 @@ async fn check_peers_cluster(peers: &Peers, me: NodeId, ours: &str) -> Result<()
 }
 
 /// The lowest id initializes the cluster, once, when its store and every peer's are pristine.
-async fn bootstrap(node: Arc<NodeInner>) {
-    let me = node.config.node_id;
-    if node.config.peers.keys().next() != Some(&me) {
-        return;
-    }
+async fn bootstrap(weak: std::sync::Weak<NodeInner>) {
     loop {
+        // A weak handle: a node shut down while a peer never answers must not be kept alive.
+        let Some(node) = weak.upgrade() else { return };
+        let me = node.config.node_id;
+        if node.config.peers.keys().next() != Some(&me) {
+            return;
+        }
         match node.log.is_pristine() {
             Ok(true) => {}
             Ok(false) => return,
@@ -515,6 +519,7 @@ async fn bootstrap(node: Arc<NodeInner>) {
             }
             return;
         }
+        drop(node);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

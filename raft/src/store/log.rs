@@ -27,6 +27,7 @@ use super::tables::KEY_LAST_PURGED;
 use super::tables::KEY_VOTE;
 use super::tables::LOGS;
 use super::tables::LOG_META;
+use super::StateStore;
 use crate::codec;
 use crate::stats::Stats;
 use crate::types::Entry;
@@ -41,6 +42,8 @@ use crate::types::Vote;
 pub(crate) struct LogStore {
     db: Arc<redb::Database>,
     stats: Arc<Stats>,
+    /// When set, purges never go past the state machine's durable `last_applied`.
+    purge_floor: Option<Arc<StateStore>>,
 }
 
 fn err(subject: ErrorSubject<u64>, verb: ErrorVerb, e: impl ToString) -> StorageError {
@@ -51,12 +54,19 @@ fn logs_err(verb: ErrorVerb, e: impl ToString) -> StorageError {
 }
 
 impl LogStore {
-    pub fn open(db: Arc<redb::Database>, stats: Arc<Stats>) -> Result<Self, StorageError> {
+    /// Opens the log. With `purge_floor`, a purge is clamped to what the state machine has durably
+    /// applied: openraft 0.9 purges right after queueing a snapshot install, without waiting for
+    /// it, and a crash in between must not leave the log purged past the state machine.
+    pub fn open(
+        db: Arc<redb::Database>,
+        stats: Arc<Stats>,
+        purge_floor: Option<Arc<StateStore>>,
+    ) -> Result<Self, StorageError> {
         let tx = db.begin_write().map_err(|e| logs_err(ErrorVerb::Write, e))?;
         tx.open_table(LOGS).map_err(|e| logs_err(ErrorVerb::Write, e))?;
         tx.open_table(LOG_META).map_err(|e| logs_err(ErrorVerb::Write, e))?;
         tx.commit().map_err(|e| logs_err(ErrorVerb::Write, e))?;
-        Ok(LogStore { db, stats })
+        Ok(LogStore { db, stats, purge_floor })
     }
 
     /// True when nothing was ever written: no vote and no entries.
@@ -206,6 +216,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        // Purging less than asked is always safe: openraft never reads below its own purge point.
+        let log_id = match &self.purge_floor {
+            Some(sm) => match sm.durable_last_applied()? {
+                Some(applied) if applied.index < log_id.index => applied,
+                Some(_) => log_id,
+                None => return Ok(()),
+            },
+            None => log_id,
+        };
         // The purged id is written in the same transaction as the deletion, so the log state
         // seen after a crash is always consistent (an un-fsynced purge simply did not happen).
         self.write(Durability::None, ErrorSubject::Logs, move |tx| {

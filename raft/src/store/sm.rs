@@ -3,9 +3,10 @@
 //!
 //! Snapshots are built from a redb read transaction (an MVCC view) on a task of their own, so
 //! apply goes on while one is built; installing one replaces everything in one transaction.
+//! A build and an install may overlap (openraft spawns builds); the current snapshot is only ever
+//! replaced by a newer one.
 
 use std::io::Cursor;
-use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -26,7 +27,6 @@ use serde_bytes::ByteBuf;
 
 use super::records::ClusterId;
 use super::records::NodeIdentity;
-use super::snapshot;
 use super::snapshot::SnapshotImage;
 use super::tables::DATA;
 use super::tables::KEY_CLUSTER_ID;
@@ -60,7 +60,6 @@ fn snap_err(verb: ErrorVerb, e: impl ToString) -> StorageError {
 pub(crate) struct StateStore {
     db: redb::Database,
     app: Arc<dyn Application>,
-    dir: PathBuf,
     current: Mutex<Option<(SnapshotMeta, Arc<Vec<u8>>)>>,
     snapshot_seq: AtomicU64,
 }
@@ -86,15 +85,12 @@ fn put_meta<T: Serialize + codec::Tagged>(
 }
 
 impl StateStore {
-    pub fn open(db: redb::Database, app: Arc<dyn Application>, dir: PathBuf) -> Result<Arc<Self>, StorageError> {
+    pub fn open(db: redb::Database, app: Arc<dyn Application>) -> Result<Arc<Self>, StorageError> {
         let tx = db.begin_write().map_err(|e| sm_err(ErrorVerb::Write, e))?;
         tx.open_table(DATA).map_err(|e| sm_err(ErrorVerb::Write, e))?;
         tx.open_table(SM_META).map_err(|e| sm_err(ErrorVerb::Write, e))?;
         tx.commit().map_err(|e| sm_err(ErrorVerb::Write, e))?;
-        let current = snapshot::load(&dir)
-            .map_err(|e| snap_err(ErrorVerb::Read, e))?
-            .map(|(meta, bytes)| (meta, Arc::new(bytes)));
-        Ok(Arc::new(StateStore { db, app, dir, current: Mutex::new(current), snapshot_seq: AtomicU64::new(0) }))
+        Ok(Arc::new(StateStore { db, app, current: Mutex::new(None), snapshot_seq: AtomicU64::new(0) }))
     }
 
     fn read_meta<T: DeserializeOwned + codec::Tagged>(&self, key: &str) -> Result<Option<T>, StorageError> {
@@ -194,12 +190,17 @@ impl StateStore {
         let meta = SnapshotMeta { last_log_id: last_applied, last_membership: membership, snapshot_id };
         let image = SnapshotImage { meta: meta.clone(), cluster_id, pairs };
         let bytes = codec::encode_tagged(&image).map_err(|e| e.to_string())?;
-        snapshot::save(&self.dir, &bytes).map_err(|e| e.to_string())?;
         Ok((meta, bytes))
     }
 
-    fn install_blocking(&self, bytes: &[u8]) -> Result<SnapshotMeta, String> {
+    fn install_blocking(&self, expected: &SnapshotMeta, bytes: &[u8]) -> Result<(), String> {
         let image: SnapshotImage = codec::decode_tagged(bytes).map_err(|e| e.to_string())?;
+        if image.meta.last_log_id != expected.last_log_id {
+            return Err(format!(
+                "snapshot image covers {:?}, its metadata says {:?}",
+                image.meta.last_log_id, expected.last_log_id
+            ));
+        }
         let mut tx = self.db.begin_write().map_err(|e| e.to_string())?;
         tx.set_durability(Durability::Immediate).map_err(|e| e.to_string())?;
         {
@@ -220,15 +221,21 @@ impl StateStore {
                 put_meta(&mut meta, KEY_CLUSTER_ID, &ClusterId(id.clone()))?;
             }
         }
-        tx.commit().map_err(|e| e.to_string())?;
-        snapshot::save(&self.dir, bytes).map_err(|e| e.to_string())?;
-        Ok(image.meta)
+        tx.commit().map_err(|e| e.to_string())
     }
 
+    /// Makes `meta` the current snapshot unless a newer one is already current.
     fn set_current(&self, meta: SnapshotMeta, bytes: Vec<u8>) {
         if let Ok(mut cur) = self.current.lock() {
-            *cur = Some((meta, Arc::new(bytes)));
+            if cur.as_ref().is_none_or(|(m, _)| m.last_log_id <= meta.last_log_id) {
+                *cur = Some((meta, Arc::new(bytes)));
+            }
         }
+    }
+
+    /// `last_applied` as committed to disk: the floor below which the log may be purged.
+    pub fn durable_last_applied(&self) -> Result<Option<LogId>, StorageError> {
+        self.read_meta(KEY_LAST_APPLIED)
     }
 }
 
@@ -300,11 +307,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     ) -> Result<(), StorageError> {
         let bytes = snapshot.into_inner();
         let store = self.store.clone();
-        let (installed, bytes) =
-            blocking(move || store.install_blocking(&bytes).map(|m| (m, bytes)), snap_err, ErrorVerb::Write).await?;
-        if installed.last_log_id != meta.last_log_id {
-            return Err(snap_err(ErrorVerb::Read, "snapshot image does not match its metadata"));
-        }
+        let expected = meta.clone();
+        let bytes =
+            blocking(move || store.install_blocking(&expected, &bytes).map(|()| bytes), snap_err, ErrorVerb::Write)
+                .await?;
         tracing::info!(snapshot = %meta.snapshot_id, "snapshot installed");
         self.store.set_current(meta.clone(), bytes);
         Ok(())
