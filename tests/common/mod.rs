@@ -81,6 +81,8 @@ pub struct Options {
     pub snapshot_threshold: Option<u64>,
     /// Extra arguments appended to every `serve` command line.
     pub extra_args: Vec<String>,
+    /// Data directories of nodes 1, 2, 3 (default: folders in the cluster's temp dir).
+    pub data_dirs: Vec<PathBuf>,
 }
 
 /// A three-node cluster of real processes. Dropping it kills every node.
@@ -182,7 +184,11 @@ impl Cluster {
             .map(|id| Node {
                 id,
                 addr: format!("127.0.0.1:{}", free_port()),
-                data_dir: dir.path().join(format!("node{id}")),
+                data_dir: opts
+                    .data_dirs
+                    .get(usize::try_from(id - 1).expect("small id"))
+                    .cloned()
+                    .unwrap_or_else(|| dir.path().join(format!("node{id}"))),
                 log_path: dir.path().join(format!("node{id}.log")),
                 child: None,
             })
