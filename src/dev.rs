@@ -137,9 +137,12 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         addr(args.nodes)
     );
 
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(io("installing the SIGTERM handler"))?;
     let exited = loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break None,
+            _ = term.recv() => break None,
             _ = tokio::time::sleep(Duration::from_millis(500)) => {
                 if let Some(id) = nodes.0.iter_mut().position(|c| matches!(c.try_wait(), Ok(Some(_)))) {
                     break Some(id + 1);
