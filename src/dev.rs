@@ -47,13 +47,13 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DevError {
     move |source| DevError::Io { what, source }
 }
 
-/// The cluster secret of this dev data dir: made on the first run, reused afterwards.
-fn cluster_secret(dir: &Path) -> Result<String, DevError> {
-    let path = dir.join("cluster-secret");
+/// A secret of this dev data dir (`name`): made on the first run, reused afterwards.
+fn dev_secret(dir: &Path, name: &str, make: impl FnOnce() -> String) -> Result<String, DevError> {
+    let path = dir.join(name);
     if let Ok(s) = std::fs::read_to_string(&path) {
         return Ok(s.trim().to_string());
     }
-    let secret = format!("{:032x}", rand::random::<u128>());
+    let secret = make();
     std::fs::write(&path, &secret).map_err(io(format!("writing {}", path.display())))?;
     Ok(secret)
 }
@@ -94,7 +94,11 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     }
     let exe = std::env::current_exe().map_err(io("locating the metaraft binary"))?;
     std::fs::create_dir_all(&args.data_dir).map_err(io(format!("creating {}", args.data_dir.display())))?;
-    let secret = cluster_secret(&args.data_dir)?;
+    let secret = dev_secret(&args.data_dir, "cluster-secret", || format!("{:032x}", rand::random::<u128>()))?;
+    // 32 random bytes, hex: the AES-256 key that seals sk values at rest.
+    let encryption_key = dev_secret(&args.data_dir, "encryption-key", || {
+        format!("{:032x}{:032x}", rand::random::<u128>(), rand::random::<u128>())
+    })?;
     let addr = |id: u64| format!("127.0.0.1:{}", u64::from(args.base_port) + id - 1);
     let peers: Vec<String> = (1..=args.nodes).map(|id| format!("{id}={}", addr(id))).collect();
     let peers = peers.join(",");
@@ -117,6 +121,7 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
             .arg(&dir)
             .env("METARAFT_TOKEN", &args.token)
             .env("METARAFT_CLUSTER_SECRET", &secret)
+            .env("METARAFT_ENCRYPTION_KEY", &encryption_key)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)

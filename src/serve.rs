@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// Log filter (tracing-subscriber EnvFilter syntax), e.g. info or metaraft=debug.
     #[arg(long, env = "METARAFT_LOG")]
     pub log: Option<String>,
+    /// Key sealing `sk` values at rest (AES-256-GCM): 32 bytes as 64 hex digits or base64. Every
+    /// member must have the same key. Without it, Doris's well-known default key is used.
+    #[arg(long, env = "METARAFT_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
 }
 
 /// Why `serve` could not run.
@@ -99,7 +103,8 @@ impl ServeArgs {
                 heartbeat_ms,
                 election_timeout_ms,
                 snapshot_threshold,
-                log
+                log,
+                encryption_key
             );
         }
         Ok(self)
@@ -154,6 +159,16 @@ async fn serve(args: ServeArgs, node_id: u64) -> Result<(), ServeError> {
         tracing::warn!("no --cluster-secret given: raft RPCs are guarded by a well-known default secret");
         DEFAULT_CLUSTER_SECRET.to_string()
     });
+    let secrets = match &args.encryption_key {
+        Some(key) => meta::Secrets::parse(key).map_err(|e| ServeError::Config(format!("--encryption-key: {e}")))?,
+        None => {
+            tracing::warn!(
+                "no --encryption-key given: sk values are sealed with Doris's well-known default key; \
+                 set one for any real deployment"
+            );
+            meta::Secrets::dev()
+        }
+    };
     let mut config = NodeConfig::new(node_id, peers, data_dir, cluster_secret);
     if let Some(h) = args.heartbeat_ms {
         config.heartbeat_ms = h;
@@ -174,7 +189,7 @@ async fn serve(args: ServeArgs, node_id: u64) -> Result<(), ServeError> {
         .await
         .map_err(|source| ServeError::Listen { addr: listen.clone(), source })?;
     let node = RaftNode::start(config, Arc::new(meta::MetaApp::new())).await?;
-    let state = api::AppState { node: node.clone(), token: token.into(), node_id };
+    let state = api::AppState { node: node.clone(), token: token.into(), node_id, secrets };
     let app = api::router(state).merge(node.router()).layer(axum::middleware::from_fn(request_span));
     tracing::info!(%listen, "serving");
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;

@@ -3,11 +3,14 @@
 //! parsing, the envelope, code → status — and hands domain work to `meta`.
 
 mod body;
+mod cluster;
 mod envelope;
 mod error;
 mod instance;
-mod json;
-mod pbjson;
+pub(crate) mod json;
+mod keys;
+mod obj_store;
+pub(crate) mod pbjson;
 mod query;
 mod replicate;
 mod routes;
@@ -29,4 +32,6 @@ pub struct AppState {
     pub token: Arc<str>,
     /// This node's id.
     pub node_id: u64,
+    /// The at-rest key for `sk` values (sealed before proposing, unsealed for replies).
+    pub secrets: crate::meta::Secrets,
 }

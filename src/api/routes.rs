@@ -20,10 +20,14 @@ use axum::routing::any;
 use axum::routing::get;
 use axum::Router;
 
+use super::body::buffer_body;
 use super::body::DORIS_PREFIX;
+use super::cluster;
 use super::envelope::route_not_found;
 use super::error::log_errors;
 use super::instance;
+use super::keys;
+use super::obj_store;
 use super::status;
 use super::token::check_token;
 use super::AppState;
@@ -31,7 +35,35 @@ use super::AppState;
 /// Every Doris route served, without prefix. A test checks each answers something other than
 /// the route-404.
 #[cfg(test)]
-pub const ROUTES: &[&str] = &["create_instance", "get_instance"];
+pub const ROUTES: &[&str] = &[
+    "create_instance",
+    "get_instance",
+    "drop_instance",
+    "set_instance_status",
+    "enable_instance_sse",
+    "disable_instance_sse",
+    "rename_instance",
+    "get_obj_store_info",
+    "show_storage_vaults",
+    "add_obj_info",
+    "legacy_update_ak_sk",
+    "update_ak_sk",
+    "add_cluster",
+    "drop_cluster",
+    "rename_cluster",
+    "update_cluster_mysql_user_name",
+    "add_node",
+    "drop_node",
+    "set_cluster_status",
+    "update_cluster_endpoint",
+    "decommission_node",
+    "notify_decommissioned",
+    "get_cluster",
+    "get_cluster_status",
+    "decode_key",
+    "encode_key",
+    "get_value",
+];
 
 /// The Doris routes, relative to `/MetaService/http[/v1]`. Handler names are Doris route names.
 fn doris_routes() -> Router<AppState> {
@@ -39,6 +71,34 @@ fn doris_routes() -> Router<AppState> {
         // --- instances
         .route("/create_instance", any(instance::create_instance))
         .route("/get_instance", any(instance::get_instance))
+        .route("/drop_instance", any(instance::drop_instance))
+        .route("/set_instance_status", any(instance::set_instance_status))
+        .route("/enable_instance_sse", any(instance::enable_instance_sse))
+        .route("/disable_instance_sse", any(instance::disable_instance_sse))
+        .route("/rename_instance", any(instance::rename_instance))
+        // --- object storage
+        .route("/get_obj_store_info", any(obj_store::get_obj_store_info))
+        .route("/show_storage_vaults", any(obj_store::get_obj_store_info))
+        .route("/add_obj_info", any(obj_store::add_obj_info))
+        .route("/legacy_update_ak_sk", any(obj_store::legacy_update_ak_sk))
+        .route("/update_ak_sk", any(obj_store::update_ak_sk))
+        // --- clusters and nodes
+        .route("/add_cluster", any(cluster::add_cluster))
+        .route("/drop_cluster", any(cluster::drop_cluster))
+        .route("/rename_cluster", any(cluster::rename_cluster))
+        .route("/update_cluster_mysql_user_name", any(cluster::update_cluster_mysql_user_name))
+        .route("/add_node", any(cluster::add_node))
+        .route("/drop_node", any(cluster::drop_node))
+        .route("/set_cluster_status", any(cluster::set_cluster_status))
+        .route("/update_cluster_endpoint", any(cluster::update_cluster_endpoint))
+        .route("/decommission_node", any(cluster::decommission_node))
+        .route("/notify_decommissioned", any(cluster::notify_decommissioned))
+        .route("/get_cluster", any(cluster::get_cluster))
+        .route("/get_cluster_status", any(cluster::get_cluster_status))
+        // --- keys
+        .route("/decode_key", any(keys::decode_key))
+        .route("/encode_key", any(keys::encode_key))
+        .route("/get_value", any(keys::get_value))
 }
 
 /// The whole HTTP surface of the meta service (without `/raft/*`).
@@ -51,6 +111,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(status::healthz))
         .route("/readyz", get(status::readyz))
         .fallback(route_not_found)
+        // Inside the token check: a bad token is refused before any body byte is read.
+        .layer(from_fn(buffer_body))
         .layer(from_fn_with_state(state.clone(), check_token))
         .layer(from_fn(log_errors))
         .with_state(state)

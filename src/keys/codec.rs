@@ -12,8 +12,6 @@
 //! Doris marks `FIXME`: negative integers store their absolute value, so they do not sort among
 //! themselves. No element length is ever encoded from a `usize`.
 
-#![cfg_attr(not(test), expect(dead_code, reason = "the decode side serves decode_key / get_value, the next routes"))]
-
 /// Tag of a bytes/string element.
 pub const BYTES_TAG: u8 = 0x10;
 /// Tag of a negative int64 element.

@@ -25,7 +25,6 @@ pub fn instance_key(instance_id: &str) -> Vec<u8> {
 }
 
 /// Prefix shared by every instance key.
-#[cfg_attr(not(test), expect(dead_code, reason = "instance scans arrive with the cluster routes"))]
 pub fn instance_key_prefix() -> Vec<u8> {
     user_key(&["instance"])
 }
@@ -38,7 +37,6 @@ pub fn storage_vault_key(instance_id: &str, vault_id: &str) -> Vec<u8> {
 }
 
 /// Prefix of every storage vault key of `instance_id` (for a scan).
-#[cfg_attr(not(test), expect(dead_code, reason = "vault scans arrive with get_obj_store_info"))]
 pub fn storage_vault_key_prefix(instance_id: &str) -> Vec<u8> {
     user_key(&["storage_vault", instance_id, "vault"])
 }

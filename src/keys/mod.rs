@@ -1,13 +1,24 @@
 //! Doris key encoding: the tuple codec (`encode_key` / `decode_key`) and the layout of every record
 //! metaraft stores. Knows nothing of HTTP or of record contents.
 //!
-//! Only what callers use today is re-exported; the decode side of `codec` joins the list with the
-//! `decode_key` / `encode_key` / `get_value` routes.
+//! `key_types` is the `key_type` table of `encode_key` / `get_value`; `render` draws `decode_key`'s
+//! picture. Only what callers use is re-exported.
 
 mod codec;
+mod key_types;
 mod layout;
+mod render;
 
+pub use key_types::key_type;
+pub use key_types::KeyType;
 pub use layout::instance_key;
+pub use layout::instance_key_prefix;
 pub use layout::storage_vault_key;
+pub use layout::storage_vault_key_prefix;
 pub use layout::system_meta_service_key;
 pub use layout::BUILT_IN_STORAGE_VAULT_NAME;
+pub use render::fdb_escaped;
+pub use render::hex;
+pub use render::prettify;
+pub use render::unhex;
+pub use render::RenderError;

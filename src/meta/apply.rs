@@ -27,6 +27,10 @@ impl MetaApp {
 fn dispatch(kv: &mut KvWrite<'_, '_>, command: &Command) -> Outcome<Reply> {
     match command {
         Command::CreateInstance(c) => instance::create(kv, c),
+        Command::AlterInstance(c) => super::instance_alter::alter(kv, c),
+        Command::AlterObjStore(c) => super::obj_store::apply_alter(kv, c),
+        Command::UpdateAkSk(c) => super::obj_store::apply_update_ak_sk(kv, c),
+        Command::AlterCluster(c) => super::cluster::alter(kv, c),
     }
 }
 
@@ -58,11 +62,11 @@ mod test {
     use super::*;
 
     fn create(id: &str) -> Vec<u8> {
-        Command::CreateInstance(CreateInstance {
+        Command::CreateInstance(Box::new(CreateInstance {
             request: CreateInstanceRequest { instance_id: Some(id.into()), ..Default::default() },
             now: 1,
             hdfs_prefix_suffix: None,
-        })
+        }))
         .encode()
         .unwrap()
     }

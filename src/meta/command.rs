@@ -16,8 +16,17 @@ use super::pb::CreateInstanceRequest;
 /// Every state change the meta service makes. One variant per write route, named after it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Command {
-    /// `create_instance`.
-    CreateInstance(CreateInstance),
+    /// `create_instance` (boxed: by far the largest command; serialized exactly as unboxed).
+    CreateInstance(Box<CreateInstance>),
+    /// `drop_instance`, `set_instance_status`, `enable_instance_sse`, `disable_instance_sse`,
+    /// `rename_instance` (`alter_instance`).
+    AlterInstance(super::instance_alter::AlterInstance),
+    /// `add_obj_info`, `legacy_update_ak_sk` (`alter_obj_store_info`).
+    AlterObjStore(Box<super::obj_store::AlterObjStore>),
+    /// `update_ak_sk`.
+    UpdateAkSk(super::obj_store::UpdateAkSk),
+    /// Every cluster/node write route (`alter_cluster`; boxed like the other large commands).
+    AlterCluster(Box<super::cluster::AlterCluster>),
 }
 
 impl Tagged for Command {
@@ -29,6 +38,10 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::CreateInstance(_) => "create_instance",
+            Command::AlterInstance(_) => "alter_instance",
+            Command::AlterObjStore(_) => "alter_obj_store_info",
+            Command::UpdateAkSk(_) => "update_ak_sk",
+            Command::AlterCluster(c) => c.op.route(),
         }
     }
 

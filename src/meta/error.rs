@@ -30,6 +30,8 @@ pub enum ServiceCode {
     ErrDecrypt,
     /// Encrypting a secret failed.
     ErrEncrypt,
+    /// A cluster update without its private endpoint.
+    ClusterEndpointMissing,
     /// Catch-all for string-only errors.
     UndefinedErr,
 }
@@ -47,6 +49,7 @@ impl ServiceCode {
             ServiceCode::StorageVaultNotFound => "STORAGE_VAULT_NOT_FOUND",
             ServiceCode::ErrDecrypt => "ERR_DECPYPT",
             ServiceCode::ErrEncrypt => "ERR_ENCRYPT",
+            ServiceCode::ClusterEndpointMissing => "CLUSTER_ENDPOINT_MISSING",
             ServiceCode::UndefinedErr => "UNDEFINED_ERR",
         }
     }

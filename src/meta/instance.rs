@@ -23,6 +23,7 @@ use super::pb::RamUserPb;
 use super::pb::StorageVaultPb;
 use super::resolve;
 use super::secret;
+use super::secret::Secrets;
 use super::store::load;
 use super::store::save;
 use super::store::Outcome;
@@ -36,6 +37,7 @@ pub fn prepare_create(
     mut request: CreateInstanceRequest,
     now: i64,
     guid: impl FnOnce() -> String,
+    secrets: &Secrets,
 ) -> MetaResult<CreateInstance> {
     if let Some(ram) = &request.ram_user {
         validate::ram_user(ram)?;
@@ -55,18 +57,16 @@ pub fn prepare_create(
             None => validate::create_obj_info(vault.obj_info.as_ref().unwrap_or(&ObjectStoreInfoPb::default()))?,
         }
     }
-    seal_obj(request.obj_info.as_mut());
-    seal_obj(request.vault.as_mut().and_then(|v| v.obj_info.as_mut()));
+    if let Some(obj) = request.obj_info.as_mut() {
+        secrets.seal_opt(&mut obj.sk)?;
+    }
+    if let Some(obj) = request.vault.as_mut().and_then(|v| v.obj_info.as_mut()) {
+        secrets.seal_opt(&mut obj.sk)?;
+    }
     if let Some(ram) = request.ram_user.as_mut() {
-        ram.sk = ram.sk.as_deref().map(secret::seal);
+        secrets.seal_opt(&mut ram.sk)?;
     }
     Ok(CreateInstance { request, now, hdfs_prefix_suffix })
-}
-
-fn seal_obj(obj: Option<&mut ObjectStoreInfoPb>) {
-    if let Some(obj) = obj {
-        obj.sk = obj.sk.as_deref().map(secret::seal);
-    }
 }
 
 /// Applies `create_instance`: 409 if the id is taken, else writes the instance and its vault.
@@ -151,7 +151,7 @@ pub fn check_get(instance_id: &str, cloud_unique_id: &str) -> MetaResult<()> {
 
 /// `get_instance`: the instance named by `instance_id` (wins) or `cloud_unique_id`, with
 /// secrets unsealed and `iam_user` filled in as Doris does.
-pub fn get(kv: &KvRead, instance_id: &str, cloud_unique_id: &str) -> Outcome<InstanceInfoPb> {
+pub fn get(kv: &KvRead, instance_id: &str, cloud_unique_id: &str, secrets: &Secrets) -> Outcome<InstanceInfoPb> {
     check_get(instance_id, cloud_unique_id)?;
     let id = if instance_id.is_empty() {
         resolve::instance_id_of(kv, cloud_unique_id)?.ok_or_else(|| {
@@ -166,14 +166,14 @@ pub fn get(kv: &KvRead, instance_id: &str, cloud_unique_id: &str) -> Outcome<Ins
         ))
     })?;
     for obj in &mut instance.obj_info {
-        obj.sk = obj.sk.as_deref().map(secret::unseal).transpose()?;
+        secrets.unseal_opt(&mut obj.sk)?;
     }
     if let Some(ram) = instance.ram_user.as_mut() {
-        ram.sk = ram.sk.as_deref().map(secret::unseal).transpose()?;
+        secrets.unseal_opt(&mut ram.sk)?;
     }
     let iam = match load::<RamUserPb>(kv, &keys::system_meta_service_key("arn_info"))? {
         Some(mut arn) => {
-            arn.sk = arn.sk.as_deref().map(secret::unseal).transpose()?;
+            secrets.unseal_opt(&mut arn.sk)?;
             arn
         }
         // Doris falls back to its `arn_id`/`arn_ak`/`arn_sk` config, empty by default.
@@ -229,11 +229,11 @@ mod test {
     }
 
     fn read(kv: &ScratchKv, iid: &str, cuid: &str) -> MetaResult<InstanceInfoPb> {
-        Failure::split(get(&kv.read().unwrap(), iid, cuid)).unwrap()
+        Failure::split(get(&kv.read().unwrap(), iid, cuid, &Secrets::dev())).unwrap()
     }
 
     fn prepare(req: CreateInstanceRequest) -> MetaResult<CreateInstance> {
-        prepare_create(req, 1_700_000_000, || "guid".to_string())
+        prepare_create(req, 1_700_000_000, || "guid".to_string(), &Secrets::dev())
     }
 
     #[test]
@@ -381,9 +381,9 @@ mod test {
 
     #[test]
     fn command_round_trips_through_the_codec() {
-        let cmd = super::super::command::Command::CreateInstance(
+        let cmd = super::super::command::Command::CreateInstance(Box::new(
             prepare(CreateInstanceRequest { obj_info: Some(obj()), ..request("i") }).unwrap(),
-        );
+        ));
         let bytes = cmd.encode().unwrap();
         let back: super::super::command::Command = metaraft_raft::codec::decode_tagged(&bytes).unwrap();
         assert_eq!(back, cmd);

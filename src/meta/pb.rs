@@ -335,6 +335,56 @@ proto_message! {
     }
 }
 
+proto_enum! {
+    /// `AlterClusterRequest.Operation` (overwritten by the route; parsed only).
+    pub enum AlterClusterOp = "doris.cloud.AlterClusterRequest.Operation" {
+        UnknownOp = "UNKNOWN_OP" 0,
+        AddCluster = "ADD_CLUSTER" 1,
+        DropCluster = "DROP_CLUSTER" 2,
+        AddNode = "ADD_NODE" 3,
+        DropNode = "DROP_NODE" 4,
+        RenameCluster = "RENAME_CLUSTER" 5,
+        UpdateClusterMysqlUserName = "UPDATE_CLUSTER_MYSQL_USER_NAME" 6,
+        DecommissionNode = "DECOMMISSION_NODE" 7,
+        NotifyDecommissioned = "NOTIFY_DECOMMISSIONED" 8,
+        UpdateClusterEndpoint = "UPDATE_CLUSTER_ENDPOINT" 9,
+        SetClusterStatus = "SET_CLUSTER_STATUS" 10,
+        AlterVclusterInfo = "ALTER_VCLUSTER_INFO" 11,
+    }
+}
+
+proto_message! {
+    /// `AlterClusterRequest`: the body of every cluster/node write route.
+    pub struct AlterClusterRequest = "doris.cloud.AlterClusterRequest" {
+        1 instance_id: optional string,
+        2 cloud_unique_id: optional string,
+        3 cluster: optional message(ClusterPb),
+        4 op: optional enum(AlterClusterOp),
+        5 replace_if_existing_empty_target_cluster: optional bool,
+        6 request_ip: optional string,
+    }
+}
+
+proto_message! {
+    /// `GetClusterRequest`.
+    pub struct GetClusterRequest = "doris.cloud.GetClusterRequest" {
+        1 instance_id: optional string,
+        2 cloud_unique_id: optional string,
+        3 cluster_id: optional string,
+        4 cluster_name: optional string,
+        5 mysql_user_name: optional string,
+    }
+}
+
+proto_message! {
+    /// `GetClusterStatusRequest`.
+    pub struct GetClusterStatusRequest = "doris.cloud.GetClusterStatusRequest" {
+        1 instance_ids: repeated string,
+        2 cloud_unique_ids: repeated string,
+        3 status: optional enum(ClusterStatus),
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::super::schema::Label;
@@ -358,6 +408,9 @@ mod test {
             StagePb::SCHEMA,
             InstanceInfoPb::SCHEMA,
             CreateInstanceRequest::SCHEMA,
+            AlterClusterRequest::SCHEMA,
+            GetClusterRequest::SCHEMA,
+            GetClusterStatusRequest::SCHEMA,
         ]
     }
 
@@ -398,6 +451,9 @@ mod test {
         check::<StagePb>();
         check::<InstanceInfoPb>();
         check::<CreateInstanceRequest>();
+        check::<AlterClusterRequest>();
+        check::<GetClusterRequest>();
+        check::<GetClusterStatusRequest>();
     }
 
     #[test]

@@ -64,7 +64,6 @@ pub struct FieldSchema {
     /// Rust field identifier (`r#type` for proto `type`); see [`FieldSchema::name`].
     pub ident: &'static str,
     /// Field number (print order follows declaration order; a test checks they agree).
-    #[cfg_attr(not(test), expect(dead_code, reason = "documents the proto"))]
     pub number: u32,
     /// Cardinality.
     pub label: Label,
