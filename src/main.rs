@@ -6,6 +6,7 @@ mod cli;
 mod dev;
 mod keys;
 mod meta;
+mod pbjson;
 mod serve;
 
 /// mimalloc: glibc malloc was a fifth of the CPU profile under write load.

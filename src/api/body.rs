@@ -14,11 +14,11 @@ use axum::response::IntoResponse;
 use axum::response::Response;
 
 use super::error::ApiError;
-use super::json;
-use super::pbjson;
 use crate::meta::schema::ProtoMessage;
 use crate::meta::MetaError;
 use crate::meta::ServiceCode;
+use crate::pbjson;
+use crate::pbjson::json;
 
 /// Prefix of every Doris route.
 pub const DORIS_PREFIX: &str = "/MetaService/http";

@@ -7,8 +7,6 @@ use super::body::DorisJson;
 use super::envelope::Envelope;
 use super::error::ApiError;
 use super::instance::now_secs;
-use super::json::Json;
-use super::pbjson;
 use super::query::DorisQuery;
 use super::replicate;
 use super::AppState;
@@ -20,6 +18,8 @@ use crate::meta::ClusterOp;
 use crate::meta::ClusterSelection;
 use crate::meta::Command;
 use crate::meta::Reply;
+use crate::pbjson;
+use crate::pbjson::json::Json;
 
 /// The shared write path: stateless checks, then one replicated `alter_cluster` command.
 async fn alter(state: &AppState, op: ClusterOp, request: AlterClusterRequest) -> Result<Envelope, ApiError> {

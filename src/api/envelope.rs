@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use axum::response::Response;
 
 use super::error::MetaCode;
-use super::json::Json;
+use crate::pbjson::json::Json;
 
 /// A JSON envelope.
 #[derive(Debug)]

@@ -16,9 +16,9 @@ use metaraft_raft::KvError;
 use metaraft_raft::RaftNodeError;
 
 use super::envelope::Envelope;
-use super::json::Json;
 use crate::meta::MetaError;
 use crate::meta::ServiceCode;
+use crate::pbjson::json::Json;
 
 /// The `code` strings that appear at the top of an envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

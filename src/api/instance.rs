@@ -11,8 +11,6 @@ use metaraft_raft::Consistency;
 use super::body::DorisJson;
 use super::envelope::Envelope;
 use super::error::ApiError;
-use super::json::Json;
-use super::pbjson;
 use super::query::DorisQuery;
 use super::replicate;
 use super::AppState;
@@ -23,6 +21,8 @@ use crate::meta::AlterInstancePlan;
 use crate::meta::AlterInstanceRequest;
 use crate::meta::Command;
 use crate::meta::Reply;
+use crate::pbjson;
+use crate::pbjson::json::Json;
 
 /// Seconds since the epoch: every `ctime`/`mtime` Doris writes is in seconds.
 pub(super) fn now_secs() -> i64 {

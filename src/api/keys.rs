@@ -11,8 +11,6 @@ use axum::response::Response;
 
 use super::error::ApiError;
 use super::error::MetaCode;
-use super::json::Json;
-use super::pbjson;
 use super::query::DorisQuery;
 use super::replicate;
 use super::AppState;
@@ -22,6 +20,8 @@ use crate::meta::Lookup;
 use crate::meta::MetaError;
 use crate::meta::ServiceCode;
 use crate::meta::StoredValue;
+use crate::pbjson;
+use crate::pbjson::json::Json;
 
 /// A 200 text reply of raw bytes; the dispatcher's `"\n"` is appended.
 #[derive(Debug)]

@@ -8,8 +8,6 @@ use super::envelope::Envelope;
 use super::error::ApiError;
 use super::error::MetaCode;
 use super::instance::now_secs;
-use super::json::Json;
-use super::pbjson;
 use super::query::DorisQuery;
 use super::replicate;
 use super::AppState;
@@ -22,6 +20,8 @@ use crate::meta::GetObjStoreInfoRequest;
 use crate::meta::MetaError;
 use crate::meta::Reply;
 use crate::meta::UpdateAkSkRequest;
+use crate::pbjson;
+use crate::pbjson::json::Json;
 
 /// Completes the messages Doris ends with the compact JSON of the (plaintext) request.
 fn echo<T: ProtoMessage>(mut e: MetaError, request: &T) -> ApiError {

@@ -41,8 +41,8 @@ use super::store::load;
 use super::store::save;
 use super::store::Outcome;
 use super::text_format;
-use crate::api::pbjson;
 use crate::keys;
+use crate::pbjson;
 
 /// The cluster-name pattern (`check_cluster_params_valid`, public doc).
 pub const CLUSTER_NAME_PATTERN: &str = "^[a-zA-Z][a-zA-Z0-9_]*$";

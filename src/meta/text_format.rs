@@ -5,8 +5,8 @@
 use super::schema::Kind;
 use super::schema::MessageSchema;
 use super::schema::ProtoMessage;
-use crate::api::json::Json;
-use crate::api::pbjson;
+use crate::pbjson;
+use crate::pbjson::json::Json;
 
 /// `msg.DebugString()`: one field per line, nested messages indented by two spaces.
 pub fn debug_string<T: ProtoMessage>(msg: &T) -> String {

@@ -1,4 +1,6 @@
-//! Protobuf-JSON mapping, driven by the message schemas of `meta::schema`.
+//! Protobuf-JSON mapping, driven by the message schemas of `meta::schema`: shared by the HTTP layer
+//! (request bodies, replies) and the domain (messages that quote a request), so neither depends on
+//! the other for it. [`json`] is the lenient JSON dialect underneath.
 //!
 //! Input ([`decode`]): what protobuf 3.21's `JsonStringToMessage` with `ignore_unknown_fields`
 //! accepts (transport §2): unknown fields dropped at any depth, lowerCamelCase names, `null` =
@@ -14,15 +16,17 @@
 //! Output ([`encode`]): `proto_to_json` — fields in number order, unset fields omitted, empty
 //! repeated/map fields omitted, int64/uint64 as strings, int32 as numbers, enums by name.
 
+pub mod json;
+
 use serde_json::Map;
 use serde_json::Value;
 
-use super::json::Json;
 use crate::meta::schema::FieldSchema;
 use crate::meta::schema::Kind;
 use crate::meta::schema::Label;
 use crate::meta::schema::MessageSchema;
 use crate::meta::schema::ProtoMessage;
+use json::Json;
 
 /// A request body that is JSON but not a valid message; text as protobuf's status message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -269,7 +273,7 @@ fn render_single(kind: Kind, value: &Value) -> Json {
 
 #[cfg(test)]
 mod test {
-    use super::super::json::parse;
+    use super::json::parse;
     use super::*;
     use crate::meta::pb::ClusterPb;
     use crate::meta::pb::CreateInstanceRequest;
