@@ -7,6 +7,8 @@ mod common;
 
 use std::cell::Cell;
 
+use common::expect;
+use common::ok;
 use common::Cluster;
 use common::Resp;
 use serde_json::json;
@@ -40,18 +42,6 @@ impl<'a> Rotating<'a> {
         assert!(r.is_ok(), "get_instance {instance_id} on node {node}: {r:?}");
         r.json()["result"].clone()
     }
-}
-
-fn expect(r: &Resp, status: u16, code: &str, msg: &str, what: &str) {
-    assert_eq!(
-        (r.status, r.code().as_deref(), r.json()["msg"].as_str()),
-        (status, Some(code), Some(msg)),
-        "{what}: {r:?}"
-    );
-}
-
-fn ok(r: &Resp, what: &str) {
-    assert_eq!(r.body, "{\n    \"code\": \"OK\",\n    \"msg\": \"\"\n}\n", "{what}: {r:?}");
 }
 
 /// A legacy instance (obj_info + ram_user), so SSE flags show on its obj_info too.

@@ -8,6 +8,8 @@ mod common;
 use std::cell::Cell;
 use std::path::Path;
 
+use common::expect;
+use common::ok;
 use common::Cluster;
 use common::Options;
 use common::Resp;
@@ -44,18 +46,6 @@ impl<'a> Rotating<'a> {
         assert!(r.is_ok(), "get_obj_store_info {instance_id}: {r:?}");
         r.json()["result"].clone()
     }
-}
-
-fn expect(r: &Resp, status: u16, code: &str, msg: &str, what: &str) {
-    assert_eq!(
-        (r.status, r.code().as_deref(), r.json()["msg"].as_str()),
-        (status, Some(code), Some(msg)),
-        "{what}: {r:?}"
-    );
-}
-
-fn ok(r: &Resp, what: &str) {
-    assert_eq!(r.body, "{\n    \"code\": \"OK\",\n    \"msg\": \"\"\n}\n", "{what}: {r:?}");
 }
 
 const MARKER_SK: &str = "PLAINTEXT-SK-MARKER-4c1d";

@@ -105,6 +105,20 @@ pub fn http_client(timeout: Duration) -> reqwest::blocking::Client {
         .expect("build http client")
 }
 
+/// Asserts a Doris envelope: HTTP status, `code` and `msg`.
+pub fn expect(r: &Resp, status: u16, code: &str, msg: &str, what: &str) {
+    assert_eq!(
+        (r.status, r.code().as_deref(), r.json()["msg"].as_str()),
+        (status, Some(code), Some(msg)),
+        "{what}: {r:?}"
+    );
+}
+
+/// Asserts the exact bytes of Doris's success envelope without a result.
+pub fn ok(r: &Resp, what: &str) {
+    assert_eq!(r.body, "{\n    \"code\": \"OK\",\n    \"msg\": \"\"\n}\n", "{what}: {r:?}");
+}
+
 /// One HTTP request; `Err` on transport failure or timeout.
 pub fn send(http: &reqwest::blocking::Client, method: &str, url: &str, body: Option<Vec<u8>>) -> Result<Resp, String> {
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
