@@ -5,44 +5,11 @@
 
 mod common;
 
-use std::cell::Cell;
-
 use common::expect;
 use common::ok;
 use common::Cluster;
-use common::Resp;
+use common::Rotating;
 use serde_json::json;
-use serde_json::Value;
-
-/// Sends requests to members 1, 2, 3, 1, … so every case meets a different node.
-struct Rotating<'a> {
-    c: &'a Cluster,
-    next: Cell<u64>,
-}
-
-impl<'a> Rotating<'a> {
-    fn new(c: &'a Cluster) -> Self {
-        Rotating { c, next: Cell::new(0) }
-    }
-
-    fn node(&self) -> u64 {
-        let n = self.next.get();
-        self.next.set(n + 1);
-        n % 3 + 1
-    }
-
-    fn call(&self, route: &str, body: &str) -> Resp {
-        let node = self.node();
-        self.c.api(node, route, "", Some(body)).unwrap_or_else(|e| panic!("{route} on node {node}: {e}"))
-    }
-
-    fn get(&self, instance_id: &str) -> Value {
-        let node = self.node();
-        let r = self.c.get_instance(node, instance_id, false).expect("get_instance");
-        assert!(r.is_ok(), "get_instance {instance_id} on node {node}: {r:?}");
-        r.json()["result"].clone()
-    }
-}
 
 /// A legacy instance (obj_info + ram_user), so SSE flags show on its obj_info too.
 fn legacy_body(id: &str) -> String {
@@ -179,17 +146,17 @@ fn instance_alterations_follow_the_spec() {
     for (op, status, code, msg, after) in steps {
         expect(&r.call("set_instance_status", &op_body("st", op)), *status, code, msg, op);
         // Read right after the write, on the next member.
-        let inst = r.get("st");
+        let inst = r.instance("st");
         assert_eq!(inst["status"], *after, "after {op}: {inst}");
     }
-    let inst = r.get("st");
+    let inst = r.instance("st");
     assert!(inst["mtime"].as_str().is_some_and(|m| m.parse::<u64>().is_ok()), "mtime is a string of seconds: {inst}");
 
     // --- drop_instance: marks DELETED, keeps the record, drops again, blocks re-creation
     create(&r, "dr");
-    assert!(r.get("dr").get("mtime").is_none(), "no mtime at creation");
+    assert!(r.instance("dr").get("mtime").is_none(), "no mtime at creation");
     ok(&r.call("drop_instance", &id_body("dr")), "drop");
-    let inst = r.get("dr");
+    let inst = r.instance("dr");
     assert_eq!((inst["status"].as_str(), inst["name"].as_str()), (Some("DELETED"), Some("n0")), "{inst}");
     ok(&r.call("v1/drop_instance", &id_body("dr")), "drop again");
     let resp = r.call("create_instance", &legacy_body("dr"));
@@ -210,13 +177,13 @@ fn instance_alterations_follow_the_spec() {
     ];
     for (route, status, code, msg, after) in sse_cases {
         expect(&r.call(route, &id_body("sse")), *status, code, msg, route);
-        let inst = r.get("sse");
+        let inst = r.instance("sse");
         assert_eq!(inst["sse_enabled"], *after, "after {route}: {inst}");
         assert_eq!(inst["obj_info"][0]["sse_enabled"], *after, "obj_info follows: {inst}");
     }
     // set_instance_status executes any op it is given.
     ok(&r.call("set_instance_status", &op_body("sse", "DISABLE_SSE")), "DISABLE_SSE via op");
-    assert_eq!(r.get("sse")["sse_enabled"], false);
+    assert_eq!(r.instance("sse")["sse_enabled"], false);
 
     // --- rename: name required (checked after existence), mtime untouched
     create(&r, "rn");
@@ -229,14 +196,14 @@ fn instance_alterations_follow_the_spec() {
     for (body, status, code, msg) in rename_cases {
         expect(&r.call("rename_instance", body), *status, code, msg, body);
     }
-    let inst = r.get("rn");
+    let inst = r.instance("rn");
     assert_eq!(inst["name"], "again", "{inst}");
     assert!(inst.get("mtime").is_none(), "rename leaves mtime unset: {inst}");
     ok(
         &r.call("set_instance_status", &json!({"instance_id": "rn", "op": "RENAME", "name": "viaop"}).to_string()),
         "RENAME op",
     );
-    assert_eq!(r.get("rn")["name"], "viaop");
+    assert_eq!(r.instance("rn")["name"], "viaop");
 }
 
 #[test]
@@ -253,7 +220,7 @@ fn drop_is_refused_while_clusters_exist() {
     assert!(added.is_ok(), "add_cluster: {added:?}");
     let resp = r.call("drop_instance", &id_body("dc"));
     expect(&resp, 400, "INVALID_ARGUMENT", "failed to drop instance, instance has clusters", "drop with clusters");
-    assert_eq!(r.get("dc")["status"], "NORMAL");
+    assert_eq!(r.instance("dc")["status"], "NORMAL");
 }
 
 #[test]

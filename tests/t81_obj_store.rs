@@ -5,42 +5,17 @@
 
 mod common;
 
-use std::cell::Cell;
 use std::path::Path;
 
 use common::expect;
 use common::ok;
 use common::Cluster;
 use common::Options;
-use common::Resp;
+use common::Rotating;
 use serde_json::json;
 use serde_json::Value;
 
-struct Rotating<'a> {
-    c: &'a Cluster,
-    next: Cell<u64>,
-}
-
-impl<'a> Rotating<'a> {
-    fn new(c: &'a Cluster) -> Self {
-        Rotating { c, next: Cell::new(0) }
-    }
-
-    fn call(&self, route: &str, body: &str) -> Resp {
-        let n = self.next.get();
-        self.next.set(n + 1);
-        let node = n % 3 + 1;
-        self.c.api(node, route, "", Some(body)).unwrap_or_else(|e| panic!("{route} on node {node}: {e}"))
-    }
-
-    fn instance(&self, id: &str) -> Value {
-        let n = self.next.get();
-        self.next.set(n + 1);
-        let r = self.c.get_instance(n % 3 + 1, id, false).expect("get_instance");
-        assert!(r.is_ok(), "get_instance {id}: {r:?}");
-        r.json()["result"].clone()
-    }
-
+impl Rotating<'_> {
     fn store(&self, instance_id: &str) -> Value {
         let r = self.call("get_obj_store_info", &json!({"cloud_unique_id": format!("1:{instance_id}:x")}).to_string());
         assert!(r.is_ok(), "get_obj_store_info {instance_id}: {r:?}");

@@ -105,6 +105,39 @@ pub fn http_client(timeout: Duration) -> reqwest::blocking::Client {
         .expect("build http client")
 }
 
+/// Sends requests to members 1, 2, 3, 1, … so every case meets a different node.
+pub struct Rotating<'a> {
+    pub c: &'a Cluster,
+    next: std::cell::Cell<u64>,
+}
+
+impl<'a> Rotating<'a> {
+    pub fn new(c: &'a Cluster) -> Self {
+        Rotating { c, next: std::cell::Cell::new(0) }
+    }
+
+    /// The next member in turn.
+    pub fn node(&self) -> u64 {
+        let n = self.next.get();
+        self.next.set(n + 1);
+        n % 3 + 1
+    }
+
+    /// A Doris route with a body, on the next member.
+    pub fn call(&self, route: &str, body: &str) -> Resp {
+        let node = self.node();
+        self.c.api(node, route, "", Some(body)).unwrap_or_else(|e| panic!("{route} on node {node}: {e}"))
+    }
+
+    /// `get_instance`'s result on the next member (linearizable); the reply must be OK.
+    pub fn instance(&self, instance_id: &str) -> Value {
+        let node = self.node();
+        let r = self.c.get_instance(node, instance_id, false).expect("get_instance");
+        assert!(r.is_ok(), "get_instance {instance_id} on node {node}: {r:?}");
+        r.json()["result"].clone()
+    }
+}
+
 /// Asserts a Doris envelope: HTTP status, `code` and `msg`.
 pub fn expect(r: &Resp, status: u16, code: &str, msg: &str, what: &str) {
     assert_eq!(
