@@ -129,6 +129,10 @@ async fn replicate_forward_read_and_fail_over() {
         assert_eq!(get(n, Consistency::Linearizable, "a").await.as_deref(), Some("2"));
         assert_eq!(get(n, Consistency::Linearizable, "b").await.as_deref(), Some("after"));
     }
-    let st = cluster.nodes[&new_leader].0.status();
-    assert!(st.cluster_id.is_some(), "cluster id stamped");
+    // Each node refreshes its cached cluster id from applied state every 200 ms.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while cluster.nodes[&new_leader].0.status().cluster_id.is_none() {
+        assert!(Instant::now() < deadline, "cluster id not stamped");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
