@@ -1,4 +1,4 @@
-//! Command line: `metaraft serve | dev | bench` (clap). Every `serve` flag is also an environment
+//! Command line: `metaraft serve | dev | bench | chaos | verify | probe` (clap). Every `serve` flag is also an environment
 //! variable (`METARAFT_<FLAG>`) and a key of the optional `--config` TOML file; the command line
 //! wins over the environment, which wins over the file.
 
@@ -8,8 +8,10 @@ use clap::Parser;
 use clap::Subcommand;
 
 use crate::bench;
+use crate::chaos;
 use crate::dev;
 use crate::serve;
+use crate::verify;
 
 /// metaraft: the Doris Meta Service HTTP API on a self-contained Raft cluster.
 #[derive(Parser)]
@@ -27,6 +29,16 @@ enum Command {
     Dev(dev::DevArgs),
     /// Drive concurrent clients against a running cluster and report throughput and latency.
     Bench(bench::BenchArgs),
+    /// Inject one fault into (or heal) a `dev` cluster or the compose stack.
+    Chaos(chaos::ChaosArgs),
+    /// Check a running cluster for linearizability under faults (a Jepsen-style test).
+    Verify(verify::VerifyArgs),
+    /// GET a URL and succeed only on a 2xx answer (a health check for images without curl).
+    Probe {
+        url: String,
+        #[arg(long, default_value_t = 2000)]
+        timeout_ms: u64,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -43,6 +55,9 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await.map_err(|e| e.to_string()),
             Command::Dev(args) => dev::run(args).await.map_err(|e| e.to_string()),
             Command::Bench(args) => bench::run(args).await.map_err(|e| e.to_string()),
+            Command::Chaos(args) => chaos::run_cli(args).await.map_err(|e| e.to_string()),
+            Command::Verify(args) => verify::run(args).await.map_err(|e| e.to_string()),
+            Command::Probe { url, timeout_ms } => probe(&url, timeout_ms).await,
         }
     });
     match result {
@@ -51,5 +66,20 @@ pub fn main() -> ExitCode {
             eprintln!("metaraft: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn probe(url: &str, timeout_ms: u64) -> Result<(), String> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(timeout_ms))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let resp = http.get(url).send().await.map_err(|e| format!("{url}: {e}"))?;
+    let status = resp.status();
+    let body = resp.text().await.unwrap_or_default();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("{url}: {status} {}", body.trim()))
     }
 }

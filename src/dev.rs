@@ -1,6 +1,10 @@
 //! `metaraft dev`: a local cluster of real `metaraft serve` processes on loopback, for trying
 //! metaraft out. Data lives under `--data-dir` (one folder per node) and is resumed on the next
 //! run; the cluster secret is generated once and kept there too.
+//!
+//! The data dir also tells chaos tooling about the cluster (see [`layout`]): `members` lists
+//! `id host:port`, `node-N.pid` holds each running node's pid, and while `node-N.hold` exists a node
+//! that ends stays down instead of stopping the whole cluster.
 
 use std::path::Path;
 use std::path::PathBuf;
@@ -14,6 +18,7 @@ use nix::sys::signal::kill;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
+use crate::chaos::layout;
 use crate::serve::DEFAULT_TOKEN;
 
 /// Flags of `metaraft dev`.
@@ -31,6 +36,13 @@ pub struct DevArgs {
     /// API token the nodes require.
     #[arg(long, env = "METARAFT_TOKEN", default_value = DEFAULT_TOKEN)]
     pub token: String,
+    /// Node N listens on 127.0.1.N instead of 127.0.0.1 and calls its peers from there, so
+    /// `metaraft chaos partition` can cut links with firewall rules (Linux).
+    #[arg(long)]
+    pub ip_per_node: bool,
+    /// Extra flags passed to every `metaraft serve` (after `--`), e.g. `-- --heartbeat-ms 100`.
+    #[arg(last = true)]
+    pub serve_args: Vec<String>,
 }
 
 /// Why the dev cluster could not run.
@@ -58,18 +70,49 @@ fn dev_secret(dir: &Path, name: &str, make: impl FnOnce() -> String) -> Result<S
     Ok(secret)
 }
 
-struct Nodes(Vec<Child>);
+/// The node processes and what is needed to start one again.
+struct Nodes {
+    children: Vec<Option<Child>>,
+    spawn: Box<dyn Fn(u64) -> Result<Child, DevError> + Send>,
+    dir: PathBuf,
+}
 
 impl Nodes {
-    /// SIGTERM every node (clean redb close), then SIGKILL whatever is still up after 10 s.
+    fn start(&mut self, id: u64) -> Result<(), DevError> {
+        let child = (self.spawn)(id)?;
+        let pid_file = layout::pid_file(&self.dir, id);
+        std::fs::write(&pid_file, child.id().to_string()).map_err(io(format!("writing {}", pid_file.display())))?;
+        if let Some(slot) = self.children.get_mut(id as usize - 1) {
+            *slot = Some(child);
+        }
+        Ok(())
+    }
+
+    /// Ids of nodes whose process has ended since the last call (their slot is emptied).
+    fn reap(&mut self) -> Vec<(u64, String)> {
+        let mut ended = Vec::new();
+        for (i, slot) in self.children.iter_mut().enumerate() {
+            if let Some(c) = slot {
+                if let Ok(Some(status)) = c.try_wait() {
+                    ended.push((i as u64 + 1, status.to_string()));
+                    *slot = None;
+                }
+            }
+        }
+        ended
+    }
+
+    /// SIGCONT (a paused node cannot handle SIGTERM) and SIGTERM every node (clean redb close),
+    /// then SIGKILL whatever is still up after 10 s.
     fn stop(&mut self) {
-        for c in &self.0 {
+        for c in self.children.iter().flatten() {
             if let Ok(pid) = i32::try_from(c.id()) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGCONT);
                 let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
             }
         }
         let deadline = Instant::now() + Duration::from_secs(10);
-        for c in &mut self.0 {
+        for c in self.children.iter_mut().flatten() {
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = c.try_wait() {
                     break;
@@ -78,6 +121,10 @@ impl Nodes {
             }
             let _ = c.kill();
             let _ = c.wait();
+        }
+        self.children.iter_mut().for_each(|c| *c = None);
+        for id in 1..=self.children.len() as u64 {
+            let _ = std::fs::remove_file(layout::pid_file(&self.dir, id));
         }
     }
 }
@@ -99,35 +146,48 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     let encryption_key = dev_secret(&args.data_dir, "encryption-key", || {
         format!("{:032x}{:032x}", rand::random::<u128>(), rand::random::<u128>())
     })?;
-    let addr = |id: u64| format!("127.0.0.1:{}", u64::from(args.base_port) + id - 1);
+    let (base_port, ip_per_node) = (args.base_port, args.ip_per_node);
+    let addr = move |id: u64| layout::node_addr(base_port, ip_per_node, id);
     let peers: Vec<String> = (1..=args.nodes).map(|id| format!("{id}={}", addr(id))).collect();
     let peers = peers.join(",");
-
-    let mut nodes = Nodes(Vec::new());
+    let members: String = (1..=args.nodes).map(|id| format!("{id} {}\n", addr(id))).collect();
+    let members_file = layout::members_file(&args.data_dir);
+    std::fs::write(&members_file, members).map_err(io(format!("writing {}", members_file.display())))?;
     for id in 1..=args.nodes {
-        let dir = args.data_dir.join(format!("node-{id}"));
+        // A hold left by a chaos run that was cut short must not keep a node down forever.
+        let _ = std::fs::remove_file(layout::hold_file(&args.data_dir, id));
+    }
+
+    let (data_dir, token, extra) = (args.data_dir.clone(), args.token.clone(), args.serve_args.clone());
+    let spawn = move |id: u64| -> Result<Child, DevError> {
+        let dir = data_dir.join(format!("node-{id}"));
         std::fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;
-        let log_path = args.data_dir.join(format!("node-{id}.log"));
+        let log_path = data_dir.join(format!("node-{id}.log"));
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log_path)
             .map_err(io(format!("opening {}", log_path.display())))?;
         let err = log.try_clone().map_err(io("duplicating the log handle"))?;
-        let child = Command::new(&exe)
+        Command::new(&exe)
             .arg("serve")
             .args(["--node-id", &id.to_string(), "--listen", &addr(id), "--peers", &peers])
             .arg("--data-dir")
             .arg(&dir)
-            .env("METARAFT_TOKEN", &args.token)
+            .args(&extra)
+            .env("METARAFT_TOKEN", &token)
             .env("METARAFT_CLUSTER_SECRET", &secret)
             .env("METARAFT_ENCRYPTION_KEY", &encryption_key)
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)
             .spawn()
-            .map_err(io(format!("starting node {id}")))?;
-        nodes.0.push(child);
+            .map_err(io(format!("starting node {id}")))
+    };
+    let mut nodes =
+        Nodes { children: (0..args.nodes).map(|_| None).collect(), spawn: Box::new(spawn), dir: args.data_dir.clone() };
+    for id in 1..=args.nodes {
+        nodes.start(id)?;
     }
 
     println!("metaraft dev cluster: {} nodes, data in {}", args.nodes, args.data_dir.display());
@@ -144,20 +204,39 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(io("installing the SIGTERM handler"))?;
-    let exited = loop {
+    let failed = loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break None,
             _ = term.recv() => break None,
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {
-                if let Some(id) = nodes.0.iter_mut().position(|c| matches!(c.try_wait(), Ok(Some(_)))) {
-                    break Some(id + 1);
-                }
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+        // A node that ends while held (`node-N.hold`, made by `metaraft chaos kill`) stays down until
+        // the hold is removed (`metaraft chaos restart`); any other exit stops the cluster.
+        let mut unexpected = None;
+        for (id, status) in nodes.reap() {
+            if layout::hold_file(&args.data_dir, id).exists() {
+                println!(
+                    "node {id} ended ({status}); held down until {} is removed",
+                    layout::hold_file(&args.data_dir, id).display()
+                );
+            } else {
+                unexpected = Some(id);
+            }
+        }
+        if unexpected.is_some() {
+            break unexpected;
+        }
+        for id in 1..=args.nodes {
+            let down = nodes.children.get(id as usize - 1).is_some_and(|c| c.is_none());
+            if down && !layout::hold_file(&args.data_dir, id).exists() {
+                println!("node {id}: hold removed, starting it again");
+                nodes.start(id)?;
             }
         }
     };
     println!("\nstopping…");
     nodes.stop();
-    match exited {
+    match failed {
         Some(id) => Err(DevError::Invalid(format!(
             "node {id} exited; see {}",
             args.data_dir.join(format!("node-{id}.log")).display()
@@ -183,7 +262,7 @@ async fn wait_ready(addrs: &[String], nodes: &mut Nodes) {
             println!("all {} nodes ready", addrs.len());
             return;
         }
-        if nodes.0.iter_mut().any(|c| matches!(c.try_wait(), Ok(Some(_)))) {
+        if nodes.children.iter_mut().flatten().any(|c| matches!(c.try_wait(), Ok(Some(_)))) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -2,12 +2,14 @@
 
 mod api;
 mod bench;
+mod chaos;
 mod cli;
 mod dev;
 mod keys;
 mod meta;
 mod pbjson;
 mod serve;
+mod verify;
 
 /// mimalloc: glibc malloc was a fifth of the CPU profile under write load.
 #[global_allocator]

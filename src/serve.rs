@@ -147,6 +147,13 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
     serve(args, node_id).instrument(span).await
 }
 
+/// The IP of `host:port` when it names one address (not 0.0.0.0 / ::): peer calls then leave
+/// from the address the node listens on.
+fn specific_ip(listen: &str) -> Option<std::net::IpAddr> {
+    let addr: std::net::SocketAddr = listen.parse().ok()?;
+    (!addr.ip().is_unspecified()).then_some(addr.ip())
+}
+
 async fn serve(args: ServeArgs, node_id: u64) -> Result<(), ServeError> {
     let listen = required(args.listen, "listen")?;
     let data_dir = required(args.data_dir, "data-dir")?;
@@ -170,6 +177,7 @@ async fn serve(args: ServeArgs, node_id: u64) -> Result<(), ServeError> {
         }
     };
     let mut config = NodeConfig::new(node_id, peers, data_dir, cluster_secret);
+    config.source_ip = specific_ip(&listen);
     if let Some(h) = args.heartbeat_ms {
         config.heartbeat_ms = h;
     }

@@ -70,6 +70,10 @@ pub struct NodeConfig {
     pub snapshot_threshold: u64,
     /// Log entries kept behind a snapshot for lagging followers.
     pub keep_logs_after_snapshot: u64,
+    /// Local address that calls to peers leave from (None: the kernel's choice). Nodes sharing one
+    /// host on distinct loopback addresses set it so that a firewall rule on source and destination
+    /// cuts exactly one link (the chaos tooling's partitions).
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 impl NodeConfig {
@@ -87,6 +91,7 @@ impl NodeConfig {
             election_timeout_ms: (150, 300),
             snapshot_threshold: 20_000,
             keep_logs_after_snapshot: 2_000,
+            source_ip: None,
         }
     }
 
@@ -154,7 +159,7 @@ impl RaftNode {
         let log_db = store::open_db(&dir.join("raft-log.redb")).map_err(io)?;
         let log = LogStore::open(Arc::new(log_db), stats.clone(), Some(state.clone())).map_err(storage)?;
 
-        let peers = Peers::new(config.cluster_secret.clone(), config.peers.clone())
+        let peers = Peers::new(config.cluster_secret.clone(), config.peers.clone(), config.source_ip)
             .map_err(|e| StartError::Config(format!("http client: {e}")))?;
         let cluster_id = state.cluster_id().map_err(storage)?;
         if let Some(ours) = &cluster_id {

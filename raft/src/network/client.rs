@@ -50,8 +50,13 @@ pub(crate) struct Peers {
 }
 
 impl Peers {
-    pub fn new(secret: String, initial: BTreeMap<NodeId, String>) -> Result<Arc<Self>, reqwest::Error> {
+    pub fn new(
+        secret: String,
+        initial: BTreeMap<NodeId, String>,
+        source_ip: Option<std::net::IpAddr>,
+    ) -> Result<Arc<Self>, reqwest::Error> {
         let http = reqwest::Client::builder()
+            .local_address(source_ip)
             .connect_timeout(Duration::from_millis(500))
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)

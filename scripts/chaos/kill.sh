@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# scripts/chaos/kill.sh [--compose | --dev-dir DIR] [TARGET] [SECONDS]: see fault.sh.
+exec "$(dirname "$0")/fault.sh" kill "$@"

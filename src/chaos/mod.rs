@@ -1,0 +1,366 @@
+//! Fault injection against our own deployments — the nemeses of `metaraft verify` and of
+//! `scripts/chaos/`. Two deployments:
+//! - **local**: a `metaraft dev` cluster, found through its data dir ([`layout`]): kill -9 (the node
+//!   stays down while its hold file exists), SIGSTOP/SIGCONT, and partitions by `iptables` DROP
+//!   rules between the nodes' own loopback addresses (`dev --ip-per-node`, root).
+//! - **compose**: the `docker-compose.yml` stack: `docker kill`/`start`, `pause`/`unpause`,
+//!   `network disconnect`/`connect`.
+//!
+//! Only our own processes, containers and firewall chain are touched; [`Deployment::heal_all`]
+//! undoes every fault.
+
+pub mod layout;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use nix::sys::signal::kill;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+/// The iptables chain holding our partition rules (and nothing else).
+const CHAIN: &str = "METARAFT-CHAOS";
+/// Compose: the stack's network and container names (see docker-compose.yml).
+const COMPOSE_NETWORK: &str = "metaraft";
+const COMPOSE_BASE_PORT: u16 = 5000;
+const COMPOSE_NODES: u64 = 3;
+
+/// Why a fault could not be injected or undone.
+#[derive(Debug, thiserror::Error)]
+pub enum ChaosError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{what}: {source}")]
+    Io { what: String, source: std::io::Error },
+    #[error("`{cmd}` failed: {stderr}")]
+    Command { cmd: String, stderr: String },
+}
+
+/// Where the cluster runs.
+#[derive(Debug, Clone)]
+pub enum Deployment {
+    /// A `metaraft dev` cluster with this data dir.
+    Local { dir: PathBuf },
+    /// The docker-compose stack.
+    Compose,
+}
+
+/// Which node a fault hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Leader,
+    Follower,
+    Random,
+    Node(u64),
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "leader" => Ok(Target::Leader),
+            "follower" => Ok(Target::Follower),
+            "random" => Ok(Target::Random),
+            n => n.parse().map(Target::Node).map_err(|_| format!("'{s}' is not leader, follower, random or a node id")),
+        }
+    }
+}
+
+/// One fault, applied to one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fault {
+    /// SIGKILL; the node stays down until restarted.
+    Kill,
+    /// SIGSTOP (docker pause) until resumed.
+    Pause,
+    /// Cut every link between the node and its peers until healed.
+    Partition,
+}
+
+impl Fault {
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Kill => "kill",
+            Fault::Pause => "pause",
+            Fault::Partition => "partition",
+        }
+    }
+}
+
+impl Deployment {
+    /// Members as `(id, host:port)` reachable from this machine.
+    pub fn members(&self) -> Result<Vec<(u64, String)>, ChaosError> {
+        match self {
+            Deployment::Local { dir } => {
+                let path = layout::members_file(dir);
+                let text = std::fs::read_to_string(&path).map_err(|source| ChaosError::Io {
+                    what: format!(
+                        "reading {} (is `metaraft dev --data-dir {}` running?)",
+                        path.display(),
+                        dir.display()
+                    ),
+                    source,
+                })?;
+                let members = layout::parse_members(&text);
+                if members.is_empty() {
+                    return Err(ChaosError::Invalid(format!("{} lists no members", path.display())));
+                }
+                Ok(members)
+            }
+            Deployment::Compose => Ok((1..=COMPOSE_NODES)
+                .map(|id| (id, format!("127.0.0.1:{}", u64::from(COMPOSE_BASE_PORT) + id - 1)))
+                .collect()),
+        }
+    }
+
+    /// Picks the node a target names, asking the members who leads when needed.
+    pub async fn resolve(&self, target: Target, token: &str) -> Result<u64, ChaosError> {
+        let members = self.members()?;
+        let ids: Vec<u64> = members.iter().map(|(id, _)| *id).collect();
+        let pick = |from: &[u64]| -> Result<u64, ChaosError> {
+            if from.is_empty() {
+                return Err(ChaosError::Invalid("no node to pick from".into()));
+            }
+            Ok(from[rand::random_range(0..from.len())])
+        };
+        match target {
+            Target::Node(id) if ids.contains(&id) => Ok(id),
+            Target::Node(id) => Err(ChaosError::Invalid(format!("node {id} is not a member ({ids:?})"))),
+            Target::Random => pick(&ids),
+            Target::Leader | Target::Follower => {
+                let leader = leader(&members, token)
+                    .await
+                    .ok_or_else(|| ChaosError::Invalid("no member names a leader right now".into()))?;
+                if target == Target::Leader {
+                    Ok(leader)
+                } else {
+                    pick(&ids.into_iter().filter(|id| *id != leader).collect::<Vec<_>>())
+                }
+            }
+        }
+    }
+
+    /// Injects `fault` on node `id`.
+    pub fn inject(&self, fault: Fault, id: u64) -> Result<(), ChaosError> {
+        match (self, fault) {
+            (Deployment::Local { dir }, Fault::Kill) => {
+                let hold = layout::hold_file(dir, id);
+                std::fs::write(&hold, "held by metaraft chaos\n")
+                    .map_err(|source| ChaosError::Io { what: format!("writing {}", hold.display()), source })?;
+                signal(dir, id, Signal::SIGKILL)
+            }
+            (Deployment::Local { dir }, Fault::Pause) => signal(dir, id, Signal::SIGSTOP),
+            (Deployment::Local { .. }, Fault::Partition) => self.isolate_local(id),
+            (Deployment::Compose, Fault::Kill) => docker(&["kill", "-s", "KILL", &container(id)]),
+            (Deployment::Compose, Fault::Pause) => docker(&["pause", &container(id)]),
+            (Deployment::Compose, Fault::Partition) => {
+                docker(&["network", "disconnect", COMPOSE_NETWORK, &container(id)])
+            }
+        }
+    }
+
+    /// Undoes `fault` on node `id` (restart, resume, heal).
+    pub fn recover(&self, fault: Fault, id: u64) -> Result<(), ChaosError> {
+        match (self, fault) {
+            (Deployment::Local { dir }, Fault::Kill) => {
+                // `dev` notices the hold is gone and starts the node again.
+                match std::fs::remove_file(layout::hold_file(dir, id)) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(source) => Err(ChaosError::Io { what: "removing the hold file".into(), source }),
+                }
+            }
+            (Deployment::Local { dir }, Fault::Pause) => signal(dir, id, Signal::SIGCONT),
+            (Deployment::Local { .. }, Fault::Partition) => iptables(&["-F", CHAIN]),
+            (Deployment::Compose, Fault::Kill) => docker(&["start", &container(id)]),
+            (Deployment::Compose, Fault::Pause) => docker(&["unpause", &container(id)]),
+            (Deployment::Compose, Fault::Partition) => docker(&["network", "connect", COMPOSE_NETWORK, &container(id)])
+                .or_else(|e| match &e {
+                    ChaosError::Command { stderr, .. } if stderr.contains("already exists") => Ok(()),
+                    _ => Err(e),
+                }),
+        }
+    }
+
+    /// Undoes every fault this tooling can make: resumes, restarts and reconnects every node and
+    /// removes our firewall chain. Errors from faults that were not in place are ignored.
+    pub fn heal_all(&self) -> Result<(), ChaosError> {
+        let members = self.members()?;
+        for (id, _) in &members {
+            let _ = self.recover(Fault::Pause, *id);
+            let _ = self.recover(Fault::Kill, *id);
+            if matches!(self, Deployment::Compose) {
+                let _ = self.recover(Fault::Partition, *id);
+            }
+        }
+        if matches!(self, Deployment::Local { .. }) && iptables(&["-L", CHAIN, "-n"]).is_ok() {
+            let _ = iptables(&["-D", "INPUT", "-j", CHAIN]);
+            let _ = iptables(&["-F", CHAIN]);
+            iptables(&["-X", CHAIN])?;
+        }
+        Ok(())
+    }
+
+    /// DROPs every packet between `id`'s address and its peers' (both directions). Clients on
+    /// 127.0.0.1 still reach every node, so a cut-off node keeps answering them.
+    fn isolate_local(&self, id: u64) -> Result<(), ChaosError> {
+        let members = self.members()?;
+        let ip = |addr: &str| addr.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_default();
+        let mine = members.iter().find(|(m, _)| *m == id).map(|(_, a)| ip(a)).unwrap_or_default();
+        let others: Vec<String> = members.iter().filter(|(m, _)| *m != id).map(|(_, a)| ip(a)).collect();
+        if mine.is_empty() || mine == "127.0.0.1" || others.contains(&mine) {
+            return Err(ChaosError::Invalid(
+                "partitions need one address per node: start the cluster with `metaraft dev --ip-per-node`".into(),
+            ));
+        }
+        if iptables(&["-L", CHAIN, "-n"]).is_err() {
+            iptables(&["-N", CHAIN])?;
+        }
+        if iptables(&["-C", "INPUT", "-j", CHAIN]).is_err() {
+            iptables(&["-I", "INPUT", "-j", CHAIN])?;
+        }
+        for other in &others {
+            iptables(&["-A", CHAIN, "-s", &mine, "-d", other, "-j", "DROP"])?;
+            iptables(&["-A", CHAIN, "-s", other, "-d", &mine, "-j", "DROP"])?;
+        }
+        Ok(())
+    }
+}
+
+/// The compose container of node `id`.
+fn container(id: u64) -> String {
+    format!("metaraft-node{id}")
+}
+
+fn signal(dir: &std::path::Path, id: u64, sig: Signal) -> Result<(), ChaosError> {
+    let path = layout::pid_file(dir, id);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|source| ChaosError::Io { what: format!("reading {} (is node {id} up?)", path.display()), source })?;
+    let pid: i32 = text.trim().parse().map_err(|_| ChaosError::Invalid(format!("{} holds no pid", path.display())))?;
+    kill(Pid::from_raw(pid), sig).map_err(|e| ChaosError::Io {
+        what: format!("sending {sig} to node {id} (pid {pid})"),
+        source: std::io::Error::from(e),
+    })
+}
+
+fn run(program: &str, args: &[&str]) -> Result<(), ChaosError> {
+    let cmd = format!("{program} {}", args.join(" "));
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|source| ChaosError::Io { what: format!("running `{cmd}`"), source })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(ChaosError::Command { cmd, stderr: String::from_utf8_lossy(&out.stderr).trim().to_string() })
+    }
+}
+
+fn docker(args: &[&str]) -> Result<(), ChaosError> {
+    run("docker", args)
+}
+
+fn iptables(args: &[&str]) -> Result<(), ChaosError> {
+    // -w: wait for the xtables lock instead of failing when another rule change runs.
+    let mut all = vec!["-w"];
+    all.extend_from_slice(args);
+    run("iptables", &all)
+}
+
+/// The leader as named by the first member that knows one.
+pub async fn leader(members: &[(u64, String)], token: &str) -> Option<u64> {
+    let http = reqwest::Client::builder().timeout(Duration::from_millis(800)).build().ok()?;
+    for (_, addr) in members {
+        let url = format!("http://{addr}/api/v1/cluster?token={token}");
+        let Ok(resp) = http.get(url).send().await else { continue };
+        let Ok(status) = resp.json::<serde_json::Value>().await else { continue };
+        if let Some(id) = status.get("leader_id").and_then(|v| v.as_u64()) {
+            return Some(id);
+        }
+    }
+    None
+}
+
+/// Flags of `metaraft chaos`.
+#[derive(clap::Args, Debug)]
+pub struct ChaosArgs {
+    /// Data dir of a running `metaraft dev` cluster.
+    #[arg(long, conflicts_with = "compose")]
+    pub dev_dir: Option<PathBuf>,
+    /// Act on the docker-compose stack instead.
+    #[arg(long)]
+    pub compose: bool,
+    /// API token (to ask who leads).
+    #[arg(long, env = "METARAFT_TOKEN", default_value = crate::serve::DEFAULT_TOKEN, hide_env_values = true)]
+    pub token: String,
+    #[command(subcommand)]
+    pub action: ChaosAction,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ChaosAction {
+    /// SIGKILL a node (leader, follower, random or an id); it stays down until `restart`.
+    Kill { target: Target },
+    /// Start a killed node again.
+    Restart { target: Target },
+    /// SIGSTOP a node until `resume`.
+    Pause { target: Target },
+    /// SIGCONT a paused node.
+    Resume { target: Target },
+    /// Cut a node off from its peers until `heal`.
+    Partition { target: Target },
+    /// Undo every fault: resume, restart, reconnect, drop our firewall rules.
+    Heal,
+    /// Print the members and the leader.
+    Members,
+}
+
+impl ChaosArgs {
+    pub fn deployment(&self) -> Result<Deployment, ChaosError> {
+        match (&self.dev_dir, self.compose) {
+            (Some(dir), false) => Ok(Deployment::Local { dir: dir.clone() }),
+            (None, true) => Ok(Deployment::Compose),
+            _ => Err(ChaosError::Invalid("say which cluster: --dev-dir DIR or --compose".into())),
+        }
+    }
+}
+
+/// `metaraft chaos …`: one fault or one repair, then exit (scripts/chaos/ bound and sequence them).
+pub async fn run_cli(args: ChaosArgs) -> Result<(), ChaosError> {
+    let deployment = args.deployment()?;
+    let act = |fault: Fault, undo: bool, target: Target| {
+        let deployment = deployment.clone();
+        let token = args.token.clone();
+        async move {
+            let id = deployment.resolve(target, &token).await?;
+            if undo {
+                deployment.recover(fault, id)?;
+            } else {
+                deployment.inject(fault, id)?;
+            }
+            println!("{} {} node {id}", if undo { "recovered" } else { "injected" }, fault.name());
+            Ok::<u64, ChaosError>(id)
+        }
+    };
+    match args.action {
+        ChaosAction::Kill { target } => act(Fault::Kill, false, target).await.map(drop),
+        ChaosAction::Restart { target } => act(Fault::Kill, true, target).await.map(drop),
+        ChaosAction::Pause { target } => act(Fault::Pause, false, target).await.map(drop),
+        ChaosAction::Resume { target } => act(Fault::Pause, true, target).await.map(drop),
+        ChaosAction::Partition { target } => act(Fault::Partition, false, target).await.map(drop),
+        ChaosAction::Heal => {
+            deployment.heal_all()?;
+            println!("healed");
+            Ok(())
+        }
+        ChaosAction::Members => {
+            let members = deployment.members()?;
+            let leader = leader(&members, &args.token).await;
+            for (id, addr) in members {
+                println!("{id} {addr}{}", if leader == Some(id) { " leader" } else { "" });
+            }
+            Ok(())
+        }
+    }
+}
