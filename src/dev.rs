@@ -79,23 +79,32 @@ struct Nodes {
 
 impl Nodes {
     fn start(&mut self, id: u64) -> Result<(), DevError> {
-        let child = (self.spawn)(id)?;
+        let mut child = (self.spawn)(id)?;
         let pid_file = layout::pid_file(&self.dir, id);
-        std::fs::write(&pid_file, child.id().to_string()).map_err(io(format!("writing {}", pid_file.display())))?;
+        if let Err(e) = std::fs::write(&pid_file, child.id().to_string()) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io(format!("writing {}", pid_file.display()))(e));
+        }
         if let Some(slot) = self.children.get_mut(id as usize - 1) {
             *slot = Some(child);
         }
         Ok(())
     }
 
-    /// Ids of nodes whose process has ended since the last call (their slot is emptied).
-    fn reap(&mut self) -> Vec<(u64, String)> {
+    /// Nodes whose process has ended since the last call (their slot is emptied): id, exit status,
+    /// and whether it was held. The hold is read before the pid file goes: chaos tooling waits for
+    /// the pid file to go before it lifts a hold.
+    fn reap(&mut self) -> Vec<(u64, String, bool)> {
         let mut ended = Vec::new();
         for (i, slot) in self.children.iter_mut().enumerate() {
+            let id = i as u64 + 1;
             if let Some(c) = slot {
                 if let Ok(Some(status)) = c.try_wait() {
-                    ended.push((i as u64 + 1, status.to_string()));
+                    let held = layout::hold_file(&self.dir, id).exists();
+                    ended.push((id, status.to_string(), held));
                     *slot = None;
+                    let _ = std::fs::remove_file(layout::pid_file(&self.dir, id));
                 }
             }
         }
@@ -141,6 +150,10 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
     }
     let exe = std::env::current_exe().map_err(io("locating the metaraft binary"))?;
     std::fs::create_dir_all(&args.data_dir).map_err(io(format!("creating {}", args.data_dir.display())))?;
+    // Absolute, so chaos tooling can tell our node processes by their command line.
+    let data_dir =
+        std::fs::canonicalize(&args.data_dir).map_err(io(format!("resolving {}", args.data_dir.display())))?;
+    let args = DevArgs { data_dir, ..args };
     let secret = dev_secret(&args.data_dir, "cluster-secret", || format!("{:032x}", rand::random::<u128>()))?;
     // 32 random bytes, hex: the AES-256 key that seals sk values at rest.
     let encryption_key = dev_secret(&args.data_dir, "encryption-key", || {
@@ -213,8 +226,8 @@ pub async fn run(args: DevArgs) -> Result<(), DevError> {
         // A node that ends while held (`node-N.hold`, made by `metaraft chaos kill`) stays down until
         // the hold is removed (`metaraft chaos restart`); any other exit stops the cluster.
         let mut unexpected = None;
-        for (id, status) in nodes.reap() {
-            if layout::hold_file(&args.data_dir, id).exists() {
+        for (id, status, held) in nodes.reap() {
+            if held {
                 println!(
                     "node {id} ended ({status}); held down until {} is removed",
                     layout::hold_file(&args.data_dir, id).display()

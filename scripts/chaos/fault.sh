@@ -12,9 +12,11 @@ case "$fault" in
   partition) undo=heal ;;
   *) echo "unknown fault '$fault' (kill, pause, partition)" >&2; exit 2 ;;
 esac
+id=""
+# Armed before injecting: an interrupted or half-done injection is undone too (heal undoes anything).
+undo_it() { if [[ "$undo" == heal || -z "$id" ]]; then chaos heal; else chaos "$undo" "$id"; fi; }
+trap undo_it EXIT
 out="$(chaos "$fault" "$target")"
 echo "$out"
 id="${out##* }"
-undo_it() { if [[ "$undo" == heal ]]; then chaos heal; else chaos "$undo" "$id"; fi; }
-trap undo_it EXIT
 sleep "$seconds"

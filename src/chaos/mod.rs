@@ -19,8 +19,8 @@ use nix::sys::signal::kill;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 
-/// The iptables chain holding our partition rules (and nothing else).
-const CHAIN: &str = "METARAFT-CHAOS";
+/// Prefix of the iptables chains holding our partition rules (one chain per dev cluster).
+const CHAIN_PREFIX: &str = "METARAFT-";
 /// Compose: the stack's network and container names (see docker-compose.yml).
 const COMPOSE_NETWORK: &str = "metaraft";
 const COMPOSE_BASE_PORT: u16 = 5000;
@@ -148,7 +148,10 @@ impl Deployment {
                 let hold = layout::hold_file(dir, id);
                 std::fs::write(&hold, "held by metaraft chaos\n")
                     .map_err(|source| ChaosError::Io { what: format!("writing {}", hold.display()), source })?;
-                signal(dir, id, Signal::SIGKILL)
+                signal(dir, id, Signal::SIGKILL).inspect_err(|_| {
+                    // Not killed: a hold left behind would keep the node down after a real crash.
+                    let _ = std::fs::remove_file(&hold);
+                })
             }
             (Deployment::Local { dir }, Fault::Pause) => signal(dir, id, Signal::SIGSTOP),
             (Deployment::Local { .. }, Fault::Partition) => self.isolate_local(id),
@@ -164,6 +167,12 @@ impl Deployment {
     pub fn recover(&self, fault: Fault, id: u64) -> Result<(), ChaosError> {
         match (self, fault) {
             (Deployment::Local { dir }, Fault::Kill) => {
+                // `dev` removes the pid file when it sees the node end; removing the hold before that
+                // would make the end look unexpected (and `dev` stops the cluster then).
+                let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                while layout::pid_file(dir, id).exists() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 // `dev` notices the hold is gone and starts the node again.
                 match std::fs::remove_file(layout::hold_file(dir, id)) {
                     Ok(()) => Ok(()),
@@ -172,7 +181,7 @@ impl Deployment {
                 }
             }
             (Deployment::Local { dir }, Fault::Pause) => signal(dir, id, Signal::SIGCONT),
-            (Deployment::Local { .. }, Fault::Partition) => iptables(&["-F", CHAIN]),
+            (Deployment::Local { dir }, Fault::Partition) => remove_chain(&chain(dir)),
             (Deployment::Compose, Fault::Kill) => docker(&["start", &container(id)]),
             (Deployment::Compose, Fault::Pause) => docker(&["unpause", &container(id)]),
             (Deployment::Compose, Fault::Partition) => docker(&["network", "connect", COMPOSE_NETWORK, &container(id)])
@@ -194,38 +203,72 @@ impl Deployment {
                 let _ = self.recover(Fault::Partition, *id);
             }
         }
-        if matches!(self, Deployment::Local { .. }) && iptables(&["-L", CHAIN, "-n"]).is_ok() {
-            let _ = iptables(&["-D", "INPUT", "-j", CHAIN]);
-            let _ = iptables(&["-F", CHAIN]);
-            iptables(&["-X", CHAIN])?;
+        if let Deployment::Local { dir } = self {
+            remove_chain(&chain(dir))?;
         }
         Ok(())
     }
 
-    /// DROPs every packet between `id`'s address and its peers' (both directions). Clients on
-    /// 127.0.0.1 still reach every node, so a cut-off node keeps answering them.
+    /// DROPs every packet between `id` and its peers (both directions), matched on address and the
+    /// listening port, so only this cluster's links are cut. Clients on 127.0.0.1 still reach every
+    /// node, so a cut-off node keeps answering them.
     fn isolate_local(&self, id: u64) -> Result<(), ChaosError> {
+        let Deployment::Local { dir } = self else { return Ok(()) };
         let members = self.members()?;
-        let ip = |addr: &str| addr.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_default();
-        let mine = members.iter().find(|(m, _)| *m == id).map(|(_, a)| ip(a)).unwrap_or_default();
-        let others: Vec<String> = members.iter().filter(|(m, _)| *m != id).map(|(_, a)| ip(a)).collect();
-        if mine.is_empty() || mine == "127.0.0.1" || others.contains(&mine) {
+        let split = |addr: &str| addr.rsplit_once(':').map(|(h, p)| (h.to_string(), p.to_string()));
+        let me = members.iter().find(|(m, _)| *m == id).and_then(|(_, a)| split(a));
+        let others: Vec<(String, String)> =
+            members.iter().filter(|(m, _)| *m != id).filter_map(|(_, a)| split(a)).collect();
+        let Some((my_ip, my_port)) = me else {
+            return Err(ChaosError::Invalid(format!("node {id} is not a member")));
+        };
+        if my_ip == "127.0.0.1" || others.iter().any(|(ip, _)| *ip == my_ip) {
             return Err(ChaosError::Invalid(
                 "partitions need one address per node: start the cluster with `metaraft dev --ip-per-node`".into(),
             ));
         }
-        if iptables(&["-L", CHAIN, "-n"]).is_err() {
-            iptables(&["-N", CHAIN])?;
+        let chain = chain(dir);
+        if iptables(&["-L", &chain, "-n"]).is_err() {
+            iptables(&["-N", &chain])?;
         }
-        if iptables(&["-C", "INPUT", "-j", CHAIN]).is_err() {
-            iptables(&["-I", "INPUT", "-j", CHAIN])?;
+        if iptables(&["-C", "INPUT", "-j", &chain]).is_err() {
+            iptables(&["-I", "INPUT", "-j", &chain])?;
         }
-        for other in &others {
-            iptables(&["-A", CHAIN, "-s", &mine, "-d", other, "-j", "DROP"])?;
-            iptables(&["-A", CHAIN, "-s", other, "-d", &mine, "-j", "DROP"])?;
+        // A call from A to B goes to B's listening port and its answer comes from it: cut both
+        // directions of calls both ways.
+        let cut = |src: &str, dst: &str, which: &str, port: &str| {
+            iptables(&["-A", &chain, "-p", "tcp", "-s", src, "-d", dst, which, port, "-j", "DROP"])
+        };
+        for (ip, port) in &others {
+            cut(&my_ip, ip, "--dport", port)?;
+            cut(ip, &my_ip, "--sport", port)?;
+            cut(ip, &my_ip, "--dport", &my_port)?;
+            cut(&my_ip, ip, "--sport", &my_port)?;
         }
         Ok(())
     }
+}
+
+/// The partition chain of the dev cluster in `dir`: named after node 1's port, which no other
+/// cluster on this host can share (iptables chain names are short, paths would not fit).
+fn chain(dir: &std::path::Path) -> String {
+    let port = std::fs::read_to_string(layout::members_file(dir))
+        .ok()
+        .and_then(|t| {
+            layout::parse_members(&t).first().and_then(|(_, a)| a.rsplit_once(':').map(|(_, p)| p.to_string()))
+        })
+        .unwrap_or_else(|| "0".into());
+    format!("{CHAIN_PREFIX}{port}")
+}
+
+/// Removes a partition chain and its jump, if present.
+fn remove_chain(chain: &str) -> Result<(), ChaosError> {
+    if iptables(&["-L", chain, "-n"]).is_err() {
+        return Ok(());
+    }
+    while iptables(&["-D", "INPUT", "-j", chain]).is_ok() {}
+    iptables(&["-F", chain])?;
+    iptables(&["-X", chain])
 }
 
 /// The compose container of node `id`.
@@ -233,11 +276,21 @@ fn container(id: u64) -> String {
     format!("metaraft-node{id}")
 }
 
+/// Signals node `id` of the dev cluster in `dir` — only if its pid file names a live `metaraft serve`
+/// of that data dir (a stale pid may belong to anyone by now).
 fn signal(dir: &std::path::Path, id: u64, sig: Signal) -> Result<(), ChaosError> {
     let path = layout::pid_file(dir, id);
     let text = std::fs::read_to_string(&path)
         .map_err(|source| ChaosError::Io { what: format!("reading {} (is node {id} up?)", path.display()), source })?;
     let pid: i32 = text.trim().parse().map_err(|_| ChaosError::Invalid(format!("{} holds no pid", path.display())))?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    // `dev` runs nodes with the canonical path of their data dir.
+    let node_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()).join(format!("node-{id}"));
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let ours = args.contains(&&b"serve"[..]) && args.contains(&node_dir.as_os_str().as_encoded_bytes());
+    if !ours {
+        return Err(ChaosError::Invalid(format!("pid {pid} in {} is not node {id} any more", path.display())));
+    }
     kill(Pid::from_raw(pid), sig).map_err(|e| ChaosError::Io {
         what: format!("sending {sig} to node {id} (pid {pid})"),
         source: std::io::Error::from(e),

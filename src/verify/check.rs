@@ -203,24 +203,32 @@ fn minimize(events: &[Event], init: &State, max_steps: u64, budget: Duration) ->
     }
 }
 
-/// Refuses a removal that would leave a value observed with no write of it that could have come first: that turns
-/// the anomaly into a trivial "read of a value never written" and hides the writes that explain the real one.
+/// Refuses a removal that would leave an operation whose outcome no remaining write can explain (a read of a value
+/// never written, a Create refused with nothing ever created, a Transition that succeeded although every value was
+/// already its target): that turns the anomaly into a trivial one and hides the writes that explain the real one.
 fn keeps_sources(cur: &[Event], removed: Range<usize>, init: &State) -> bool {
+    /// What an outcome needs some write (or the initial value) to have produced before it returned.
+    enum Need<'a> {
+        Value(&'a str),
+        AnyValue,
+        OtherThan(&'a str),
+    }
     fn produced(e: &Event) -> Option<(&str, Time)> {
         match (&e.op, &e.outcome) {
             (Op::Write(v) | Op::Transition(v) | Op::Create(v), Outcome::Ok(_) | Outcome::Unknown) => Some((v, e.call)),
             _ => None,
         }
     }
-    fn observed(e: &Event) -> Option<(&str, Time)> {
+    fn need(e: &Event) -> Option<(Need<'_>, Time)> {
+        let ret = e.ret.unwrap_or(Time::MAX);
         match (&e.op, &e.outcome) {
-            (Op::Read, Outcome::Ok(Some(v))) | (Op::Transition(v), Outcome::Failed) => {
-                Some((v, e.ret.unwrap_or(Time::MAX)))
-            }
+            (Op::Read, Outcome::Ok(Some(v))) | (Op::Transition(v), Outcome::Failed) => Some((Need::Value(v), ret)),
+            (Op::Create(_), Outcome::Failed) => Some((Need::AnyValue, ret)),
+            (Op::Transition(v), Outcome::Ok(_)) => Some((Need::OtherThan(v), ret)),
             _ => None,
         }
     }
-    // Earliest call of a write of each value.
+    /// Earliest call of a write of each value.
     fn earliest<'a>(events: impl Iterator<Item = &'a Event>) -> HashMap<&'a str, Time> {
         let mut first: HashMap<&str, Time> = HashMap::new();
         for (v, call) in events.filter_map(produced) {
@@ -229,13 +237,18 @@ fn keeps_sources(cur: &[Event], removed: Range<usize>, init: &State) -> bool {
         }
         first
     }
+    fn explained(first: &HashMap<&str, Time>, init: &State, need: &Need, ret: Time) -> bool {
+        let init = init.as_deref();
+        match need {
+            Need::Value(v) => init == Some(*v) || first.get(v).is_some_and(|&call| call <= ret),
+            Need::AnyValue => init.is_some() || first.values().any(|&call| call <= ret),
+            Need::OtherThan(t) => init != Some(*t) || first.iter().any(|(v, &call)| v != t && call <= ret),
+        }
+    }
     let rest = || cur[..removed.start].iter().chain(&cur[removed.end..]);
     let before = earliest(cur.iter());
     let after = earliest(rest());
-    let explained = |first: &HashMap<&str, Time>, v: &str, ret: Time| {
-        init.as_deref() == Some(v) || first.get(v).is_some_and(|&call| call <= ret)
-    };
-    rest().filter_map(observed).all(|(v, ret)| explained(&after, v, ret) || !explained(&before, v, ret))
+    rest().filter_map(need).all(|(n, ret)| explained(&after, init, &n, ret) || !explained(&before, init, &n, ret))
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -915,6 +928,22 @@ mod tests {
         assert!(rep.minimal.windows(2).all(|p| p[0].call <= p[1].call));
         assert_eq!(check_key(&rep.minimal, &None, MAX), Verdict::NotLinearizable);
         assert!(matches!(rep.stuck_at, Some(4 | 5)), "{:?}", rep.stuck_at);
+    }
+
+    #[test]
+    fn minimization_keeps_what_explains_refusals_and_transitions() {
+        // A create refused although nothing was ever created explains nothing: the minimal history keeps the read
+        // of None after the acknowledged create, and the create itself.
+        let h = [cr(0, "a", 0, 10, true), r(1, Some("a"), 11, 12), r(2, None, 20, 21), cr(3, "b", 30, 31, false)];
+        let m = ids(&report(&h).minimal);
+        assert!(m.contains(&0) && m.contains(&2), "{m:?}");
+        // A stale status read between two successful transitions stays in the minimal history.
+        let h = [tr(0, "OVERDUE", 0, 10, true), r(1, Some("NORMAL"), 20, 21), tr(2, "NORMAL", 30, 40, true)];
+        let init = HashMap::from([("k".to_string(), s("NORMAL"))]);
+        let rep = check(&h, &init, &Limits::default()).remove(0);
+        assert_eq!(rep.verdict, Verdict::NotLinearizable);
+        let m = ids(&rep.minimal);
+        assert!(m.contains(&0) && m.contains(&1), "{m:?}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod workload;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -32,7 +33,6 @@ use nemesis::NemesisEvent;
 use workload::Answer;
 use workload::Generation;
 use workload::Key;
-use workload::Kind;
 
 /// Flags of `metaraft verify`.
 #[derive(clap::Args, Debug)]
@@ -103,9 +103,12 @@ pub enum VerifyError {
     Anomalies(usize),
     #[error("{0} key(s) undecided (search budget exhausted) — see the report above")]
     Undecided(usize),
+    #[error("no anomaly found, but the run is not a pass: {0}")]
+    Incomplete(String),
 }
 
 /// Shared by the clients.
+#[derive(Clone)]
 struct Ctx {
     http: reqwest::Client,
     members: Vec<String>,
@@ -163,7 +166,7 @@ struct Record {
 
 /// Performs `op` on `key` at `member` and records it (unless it certainly did nothing).
 async fn perform(ctx: &Ctx, client: usize, member: &str, key: &Key, op: Op) -> Option<Record> {
-    let req = workload::request(key, &op);
+    let req = workload::request(key, &op)?;
     let call = ctx.now();
     let answer = ctx.send(member, &req, matches!(op, Op::Read)).await;
     let end = ctx.now();
@@ -180,25 +183,17 @@ async fn client(
     period: Duration,
     until: Instant,
     ops: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
 ) -> Vec<Record> {
     let mut rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
     let mut out = Vec::new();
     let mut seq = 0u64;
-    while Instant::now() < until {
+    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
         let g = ((ctx.start.elapsed().as_nanos() / period.as_nanos().max(1)) as usize).min(gens.len() - 1);
         let keys = &gens[g].keys;
         let key = &keys[rng.random_range(0..keys.len())];
         seq += 1;
-        let value = format!("c{id}_{seq}");
-        let op = if rng.random_bool(0.5) {
-            Op::Read
-        } else {
-            match key.kind {
-                Kind::Status => Op::Transition(if rng.random_bool(0.5) { "OVERDUE" } else { "NORMAL" }.into()),
-                Kind::User => Op::Write(value),
-                Kind::Create | Kind::Cluster => Op::Create(value),
-            }
-        };
+        let op = workload::random_op(key, &mut rng, format!("c{id}_{seq}"));
         let member = &ctx.members[rng.random_range(0..ctx.members.len())];
         if let Some(r) = perform(&ctx, id, member, key, op).await {
             out.push(r);
@@ -241,7 +236,8 @@ pub async fn run(args: VerifyArgs) -> Result<(), VerifyError> {
         .map_err(|e| VerifyError::Setup(e.to_string()))?;
     wait_ready(&http, &members, Duration::from_secs(60)).await?;
 
-    let run_id = format!("verify-{:06x}", rand::random::<u32>() & 0xff_ffff);
+    // 64 random bits: a run never meets an earlier run's records in the same cluster.
+    let run_id = format!("verify-{:016x}", rand::random::<u64>());
     let count = (args.duration.as_nanos() / args.key_period.as_nanos().max(1)) as usize + 1;
     let gens: Arc<Vec<Generation>> = Arc::new((0..count).map(|g| Generation::new(&run_id, g)).collect());
     setup(&http, &members, &args.token, &gens).await?;
@@ -273,12 +269,24 @@ pub async fn run(args: VerifyArgs) -> Result<(), VerifyError> {
         let plan = nemesis::Plan { faults: args.nemesis.clone(), every: args.fault_every, lasts: args.fault_for };
         tokio::spawn(nemesis::run(d, plan, args.token.clone(), ctx.start, until, current_fault.clone()))
     });
+    let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..args.clients)
-        .map(|i| tokio::spawn(client(ctx.clone(), i, gens.clone(), args.key_period, until, ops.clone())))
+        .map(|i| tokio::spawn(client(ctx.clone(), i, gens.clone(), args.key_period, until, ops.clone(), stop.clone())))
         .collect();
     let progress = progress_bar(args.quiet, args.duration);
+    // Whatever goes wrong from here on is reported after the check, which always runs.
+    let mut problems: Vec<String> = Vec::new();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     while Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            _ = &mut ctrl_c => {
+                problems.push("interrupted: the history is cut short".into());
+                stop.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
         if let Some(p) = &progress {
             let fault = current_fault.lock().map(|f| f.clone()).unwrap_or_default();
             p.set_position(ctx.start.elapsed().as_millis().min(args.duration.as_millis()) as u64);
@@ -287,22 +295,36 @@ pub async fn run(args: VerifyArgs) -> Result<(), VerifyError> {
     }
     let mut records = Vec::new();
     for c in clients {
-        records.extend(c.await.unwrap_or_default());
+        match c.await {
+            Ok(r) => records.extend(r),
+            Err(e) => problems.push(format!("a client task failed, its operations are missing: {e}")),
+        }
     }
     let events_nemesis: Vec<NemesisEvent> = match nemesis_task {
-        Some(t) => t.await.unwrap_or_default(),
+        Some(t) if stop.load(Ordering::Relaxed) => {
+            t.abort();
+            Vec::new()
+        }
+        Some(t) => t.await.unwrap_or_else(|e| {
+            problems.push(format!("the nemesis task failed: {e}"));
+            Vec::new()
+        }),
         None => Vec::new(),
     };
     if let Some(p) = &progress {
         p.finish_and_clear();
     }
     if let Some(d) = &deployment {
-        d.heal_all()?;
+        if let Err(e) = d.heal_all() {
+            problems.push(format!("healing failed (check the cluster by hand): {e}"));
+        }
     }
 
     // Every register read once more, linearizably, after healing: acknowledged writes must be there.
-    wait_ready(&ctx.http, &members, Duration::from_secs(60)).await?;
-    let final_reads = Ctx { reads: ReadMode::Linearizable, ..clone_ctx(&ctx) };
+    if let Err(e) = wait_ready(&ctx.http, &members, Duration::from_secs(60)).await {
+        problems.push(format!("after healing: {e}"));
+    }
+    let final_reads = Ctx { reads: ReadMode::Linearizable, ..(*ctx).clone() };
     for (i, key) in gens.iter().flat_map(|g| g.keys.iter()).enumerate() {
         let member = &members[i % members.len()];
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -314,7 +336,8 @@ pub async fn run(args: VerifyArgs) -> Result<(), VerifyError> {
                 }
             }
             if Instant::now() > deadline {
-                return Err(VerifyError::Setup(format!("final read of {} did not succeed in 30 s", key.name)));
+                problems.push(format!("final read of {} did not succeed in 30 s", key.name));
+                break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -343,23 +366,24 @@ pub async fn run(args: VerifyArgs) -> Result<(), VerifyError> {
         let doc = serde_json::json!({
             "run": run_id, "events": events, "nemesis": events_nemesis, "keys": reports, "initial": initial,
         });
-        std::fs::write(path, serde_json::to_vec_pretty(&doc).unwrap_or_default())
-            .map_err(|source| VerifyError::Io { path: path.display().to_string(), source })?;
+        let io = |source| VerifyError::Io { path: path.display().to_string(), source };
+        std::fs::write(path, serde_json::to_vec_pretty(&doc).map_err(|e| io(e.into()))?).map_err(io)?;
         println!("history written to {}", path.display());
     }
     let bad = reports.iter().filter(|r| matches!(r.verdict, Verdict::NotLinearizable)).count();
     let undecided = reports.iter().filter(|r| matches!(r.verdict, Verdict::Undecided)).count();
+    if !unexpected.is_empty() {
+        problems.push(format!("{} answers the workload does not expect (listed above)", unexpected.len()));
+    }
     if bad > 0 {
         Err(VerifyError::Anomalies(bad))
     } else if undecided > 0 {
         Err(VerifyError::Undecided(undecided))
+    } else if !problems.is_empty() {
+        Err(VerifyError::Incomplete(problems.join("; ")))
     } else {
         Ok(())
     }
-}
-
-fn clone_ctx(c: &Ctx) -> Ctx {
-    Ctx { http: c.http.clone(), members: c.members.clone(), token: c.token.clone(), reads: c.reads, start: c.start }
 }
 
 fn progress_bar(quiet: bool, duration: Duration) -> Option<indicatif::ProgressBar> {

@@ -61,29 +61,21 @@ pub async fn run(
                 continue;
             }
         };
-        let (d, f) = (deployment.clone(), fault);
-        match tokio::task::spawn_blocking(move || d.inject(f, id)).await {
-            Ok(Ok(())) => note(format!("{} node {id} ({})", fault.name(), target_name(target))),
-            Ok(Err(e)) => {
-                note(format!("{} node {id} failed: {e}", fault.name()));
-                continue;
-            }
+        match blocking(&deployment, move |d| d.inject(fault, id)).await {
+            Ok(()) => note(format!("{} node {id} ({})", fault.name(), target_name(target))),
             Err(e) => {
                 note(format!("{} node {id} failed: {e}", fault.name()));
                 continue;
             }
         }
         tokio::time::sleep(plan.lasts).await;
-        let d = deployment.clone();
-        let undone = tokio::task::spawn_blocking(move || d.recover(f, id)).await;
         let what = match fault {
             Fault::Kill => "restart",
             Fault::Pause => "resume",
             Fault::Partition => "heal",
         };
-        match undone {
-            Ok(Ok(())) => note(format!("{what} node {id}")),
-            Ok(Err(e)) => note(format!("{what} node {id} failed: {e}")),
+        match blocking(&deployment, move |d| d.recover(fault, id)).await {
+            Ok(()) => note(format!("{what} node {id}")),
             Err(e) => note(format!("{what} node {id} failed: {e}")),
         }
     }
@@ -91,6 +83,18 @@ pub async fn run(
         *c = "none".into();
     }
     log
+}
+
+/// Runs a chaos action (processes, docker, iptables: blocking calls) off the async workers.
+async fn blocking(
+    deployment: &Deployment,
+    f: impl FnOnce(&Deployment) -> Result<(), crate::chaos::ChaosError> + Send + 'static,
+) -> Result<(), String> {
+    let d = deployment.clone();
+    match tokio::task::spawn_blocking(move || f(&d)).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn target_name(t: Target) -> &'static str {
