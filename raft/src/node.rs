@@ -241,6 +241,13 @@ impl RaftNode {
         if let Err(e) = self.inner.raft.shutdown().await {
             tracing::warn!("raft shutdown: {e}");
         }
+        // Apply fsyncs lazily; a clean stop leaves nothing to re-apply.
+        let state = self.inner.state.clone();
+        match tokio::task::spawn_blocking(move || state.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("state machine flush: {e}"),
+            Err(e) => tracing::warn!("state machine flush: {e}"),
+        }
     }
 }
 

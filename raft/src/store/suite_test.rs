@@ -74,7 +74,7 @@ async fn purge_is_clamped_to_durable_last_applied() -> Result<(), StorageError> 
     let store = StateStore::open(sm_db, Arc::new(Echo))?;
     let log_db = open_db(&dir.path().join("raft-log.redb")).map_err(io_err)?;
     let mut log = LogStore::open(Arc::new(log_db), stats, Some(store.clone()))?;
-    let mut sm = StateMachine::new(store);
+    let mut sm = StateMachine::new(store.clone());
 
     let id = |i| LogId::new(CommittedLeaderId::new(1, 1), i);
     let entries: Vec<Entry> = (1..=10).map(|i| Entry { log_id: id(i), payload: EntryPayload::Blank }).collect();
@@ -84,11 +84,16 @@ async fn purge_is_clamped_to_durable_last_applied() -> Result<(), StorageError> 
     log.purge(id(5)).await?;
     assert_eq!(log.get_log_state().await?.last_purged_log_id, None);
 
+    // Applied but not yet fsynced (apply flushes lazily): still nothing.
     sm.apply(entries[..3].to_vec()).await?;
+    log.purge(id(5)).await?;
+    assert_eq!(log.get_log_state().await?.last_purged_log_id, None);
+    store.flush()?;
     log.purge(id(5)).await?;
     assert_eq!(log.get_log_state().await?.last_purged_log_id, Some(id(3)));
 
     sm.apply(entries[3..8].to_vec()).await?;
+    store.flush()?;
     log.purge(id(5)).await?;
     assert_eq!(log.get_log_state().await?.last_purged_log_id, Some(id(5)));
     Ok(())
