@@ -20,9 +20,11 @@ use crate::types::Batch;
 use crate::types::Raft;
 use crate::types::Request;
 
-/// Batches in flight at once: enough to keep the pipeline busy, few enough that waiting writes
-/// accumulate into large batches.
-const MAX_IN_FLIGHT: usize = 3;
+/// Batches in flight at once: two keep the pipeline busy (one replicating while the next fills),
+/// and waiting writes accumulate into large batches. Measured at 64 clients on 2 cores: 1 → 7.6k,
+/// 2 → 7.1k, 3 → 6.3k create_instance/s (31, 20 and 14 commands per entry); 2 keeps a batch
+/// moving while another waits out a round trip on a real network.
+const MAX_IN_FLIGHT: usize = 2;
 /// Upper bounds of one log entry.
 pub(crate) const MAX_BATCH_COMMANDS: usize = 4096;
 pub(crate) const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
@@ -45,7 +47,7 @@ fn request_len(r: &Request) -> usize {
 }
 
 /// Takes `first` plus whatever is already queued, within the batch limits. Never waits.
-fn drain_batch<T>(
+pub(crate) fn drain_batch<T>(
     first: T,
     rx: &mut mpsc::Receiver<T>,
     len: impl Fn(&T) -> usize,

@@ -13,6 +13,7 @@ mod batcher;
 pub mod codec;
 pub mod docs;
 mod error;
+mod forwarder;
 mod kv;
 mod network;
 mod node;

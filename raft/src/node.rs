@@ -17,6 +17,7 @@ use crate::batcher::WriteBatcher;
 use crate::batcher::WriteResult;
 use crate::error::RaftNodeError;
 use crate::error::StartError;
+use crate::forwarder::Forwarder;
 use crate::kv::KvError;
 use crate::kv::KvRead;
 use crate::network;
@@ -120,6 +121,7 @@ pub(crate) struct NodeInner {
     log: LogStore,
     peers: Arc<Peers>,
     writes: WriteBatcher,
+    forwarder: Forwarder,
     reads: ReadCoalescer,
     leader_reads: ReadCoalescer,
 }
@@ -175,6 +177,7 @@ impl RaftNode {
             .map_err(|e| StartError::Raft(e.to_string()))?;
 
         let writes = WriteBatcher::spawn(raft.clone(), stats.clone());
+        let forwarder = Forwarder::spawn(peers.clone(), REQUEST_TIMEOUT);
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<NodeInner>| {
             let w = weak.clone();
             let reads = ReadCoalescer::spawn(stats.clone(), move || {
@@ -191,7 +194,7 @@ impl RaftNode {
                 let raft = raft2.clone();
                 async move { local_read_index(&raft).await }
             });
-            NodeInner { config, raft, stats, state, log, peers, writes, reads, leader_reads }
+            NodeInner { config, raft, stats, state, log, peers, writes, forwarder, reads, leader_reads }
         });
         tokio::spawn(bootstrap(Arc::downgrade(&inner)));
         tokio::spawn(stamp_cluster_id(Arc::downgrade(&inner)));
@@ -318,18 +321,13 @@ impl NodeInner {
             return Err(WriteFailure::Unavailable(format!("no address for leader {leader}")));
         };
         self.stats.forwarded_writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let req = ForwardRequest { hops: hops + 1, command: command.clone() };
-        match self.peers.call::<_, WriteResult>(&addr, "forward", &req, REQUEST_TIMEOUT).await {
-            Ok(reply) => reply,
-            // Never arrived: the same as a refusal, safe to retry with the next leader.
-            Err(TransportError::Unreachable(_)) => Err(WriteFailure::NotLeader(None)),
-            Err(e) => Err(WriteFailure::Unknown(format!("forwarding to leader {leader}: {e}"))),
-        }
+        self.forwarder.submit(addr, hops + 1, command.clone()).await
     }
 
-    /// `/raft/forward`: a write another node sent us.
-    pub async fn write_on_behalf(&self, req: ForwardRequest) -> WriteResult {
-        self.write(Request::App(req.command), req.hops).await
+    /// `/raft/forward`: writes another node sent us, each answered on its own.
+    pub async fn writes_on_behalf(&self, req: ForwardRequest) -> Vec<WriteResult> {
+        let hops = req.hops;
+        futures::future::join_all(req.commands.into_iter().map(|c| self.write(Request::App(c.into_vec()), hops))).await
     }
 
     /// One read-index round for this node: asks itself when leader, else the leader.

@@ -102,7 +102,7 @@ async fn snapshot(State(node): State<Node>, body: Bytes) -> Response {
 
 async fn forward(State(node): State<Node>, body: Bytes) -> Response {
     match parse::<ForwardRequest>(&body) {
-        Ok(req) => reply(&node.write_on_behalf(req).await),
+        Ok(req) => reply(&node.writes_on_behalf(req).await),
         Err(r) => r,
     }
 }

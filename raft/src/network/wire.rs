@@ -5,13 +5,12 @@ use serde::Serialize;
 
 use crate::error::RaftNodeError;
 
-/// `POST /raft/forward`: a write handed to the leader.
+/// `POST /raft/forward`: writes handed to the leader, answered with one result each, in order.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct ForwardRequest {
-    /// How many nodes have forwarded this write so far; bounded to stop loops.
+    /// How many nodes have forwarded these writes so far; bounded to stop loops.
     pub hops: u8,
-    #[serde(with = "serde_bytes")]
-    pub command: Vec<u8>,
+    pub commands: Vec<serde_bytes::ByteBuf>,
 }
 
 /// Why a write failed, in a form that crosses the wire.
