@@ -173,8 +173,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
-        // Kept in memory only: the state machine is durable, so nothing needs re-applying after
-        // a restart, and persisting it would cost a redb commit per heartbeat.
+        // Kept in memory only: persisting it would cost a redb commit per heartbeat. After a
+        // restart the state machine re-applies from its fsynced point once the leader's commit
+        // index arrives, and reads wait for that.
         if let Some(c) = committed {
             self.stats.committed_index.store(c.index, Relaxed);
         }
