@@ -92,20 +92,14 @@ impl LogStore {
     where
         F: FnOnce(&redb::WriteTransaction) -> Result<(), String> + Send + 'static,
     {
-        let db = self.db.clone();
-        let subject = verb_subject.clone();
-        let res = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let db = &self.db;
+        super::in_place(move || -> Result<(), String> {
             let mut tx = db.begin_write().map_err(|e| e.to_string())?;
             tx.set_durability(durability).map_err(|e| e.to_string())?;
             f(&tx)?;
             tx.commit().map_err(|e| e.to_string())
         })
-        .await;
-        match res {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(err(subject, ErrorVerb::Write, e)),
-            Err(join) => Err(err(verb_subject, ErrorVerb::Write, join)),
-        }
+        .map_err(|e| err(verb_subject, ErrorVerb::Write, e))
     }
 }
 

@@ -28,6 +28,16 @@ pub(crate) fn open_db(path: &Path) -> Result<redb::Database, std::io::Error> {
     Ok(db)
 }
 
+/// Runs blocking storage work (a redb commit, often an fsync) on the calling worker thread, with
+/// tokio moving the worker's other tasks elsewhere: no hand-off to the blocking pool and back per
+/// append or apply. On a current-thread runtime (tests) it simply runs.
+pub(crate) fn in_place<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// fsyncs a directory so that entries created or renamed in it survive a power loss.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), std::io::Error> {
     std::fs::File::open(dir)?.sync_all()

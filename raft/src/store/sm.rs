@@ -340,8 +340,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I::IntoIter: OptionalSend,
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
-        let store = self.store.clone();
-        blocking(move || store.apply_blocking(entries), sm_err, ErrorVerb::Write).await
+        super::in_place(|| self.store.apply_blocking(entries)).map_err(|e| sm_err(ErrorVerb::Write, e))
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
