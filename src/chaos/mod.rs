@@ -89,6 +89,15 @@ impl Fault {
 }
 
 impl Deployment {
+    /// The deployment named by the `--dev-dir DIR` / `--compose` flags (clap makes them exclusive).
+    pub fn from_flags(dev_dir: Option<&std::path::Path>, compose: bool) -> Option<Deployment> {
+        match (dev_dir, compose) {
+            (Some(dir), _) => Some(Deployment::Local { dir: dir.to_path_buf() }),
+            (None, true) => Some(Deployment::Compose),
+            (None, false) => None,
+        }
+    }
+
     /// Members as `(id, host:port)` reachable from this machine.
     pub fn members(&self) -> Result<Vec<(u64, String)>, ChaosError> {
         match self {
@@ -371,11 +380,8 @@ pub enum ChaosAction {
 
 impl ChaosArgs {
     pub fn deployment(&self) -> Result<Deployment, ChaosError> {
-        match (&self.dev_dir, self.compose) {
-            (Some(dir), false) => Ok(Deployment::Local { dir: dir.clone() }),
-            (None, true) => Ok(Deployment::Compose),
-            _ => Err(ChaosError::Invalid("say which cluster: --dev-dir DIR or --compose".into())),
-        }
+        Deployment::from_flags(self.dev_dir.as_deref(), self.compose)
+            .ok_or_else(|| ChaosError::Invalid("say which cluster: --dev-dir DIR or --compose".into()))
     }
 }
 

@@ -204,11 +204,7 @@ async fn client(
 }
 
 pub async fn run(args: VerifyArgs) -> Result<(), VerifyError> {
-    let deployment = match (&args.dev_dir, args.compose) {
-        (Some(dir), _) => Some(Deployment::Local { dir: dir.clone() }),
-        (None, true) => Some(Deployment::Compose),
-        (None, false) => None,
-    };
+    let deployment = Deployment::from_flags(args.dev_dir.as_deref(), args.compose);
     let members: Vec<String> = match &deployment {
         Some(d) => d.members()?.into_iter().map(|(_, a)| a).collect(),
         None => {
