@@ -1,4 +1,4 @@
-//! Command line: `metaraft serve | dev | bench | chaos | verify | probe` (clap). Every `serve` flag is also an environment
+//! Command line: `metaraft serve | dev | ctl | bench | chaos | verify | probe` (clap). Every `serve` flag is also an environment
 //! variable (`METARAFT_<FLAG>`) and a key of the optional `--config` TOML file; the command line
 //! wins over the environment, which wins over the file.
 
@@ -9,6 +9,7 @@ use clap::Subcommand;
 
 use crate::bench;
 use crate::chaos;
+use crate::ctl;
 use crate::dev;
 use crate::serve;
 use crate::verify;
@@ -27,6 +28,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run a local cluster of `serve` processes (data kept between runs).
     Dev(dev::DevArgs),
+    /// Operate a running cluster over HTTP: status, nodes list / add / remove.
+    Ctl(ctl::CtlArgs),
     /// Drive concurrent clients against a running cluster and report throughput and latency.
     Bench(bench::BenchArgs),
     /// Inject one fault into (or heal) a `dev` cluster or the compose stack.
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await.map_err(|e| e.to_string()),
             Command::Dev(args) => dev::run(args).await.map_err(|e| e.to_string()),
+            Command::Ctl(args) => ctl::run(args).await.map_err(|e| e.to_string()),
             Command::Bench(args) => bench::run(args).await.map_err(|e| e.to_string()),
             Command::Chaos(args) => chaos::run_cli(args).await.map_err(|e| e.to_string()),
             Command::Verify(args) => verify::run(args).await.map_err(|e| e.to_string()),

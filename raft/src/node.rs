@@ -20,6 +20,9 @@ use crate::error::StartError;
 use crate::forwarder::Forwarder;
 use crate::kv::KvError;
 use crate::kv::KvRead;
+use crate::membership::Member;
+use crate::membership::MembershipError;
+use crate::membership::MembershipOp;
 use crate::network;
 use crate::network::ForwardRequest;
 use crate::network::Identity;
@@ -117,9 +120,9 @@ pub(crate) struct NodeInner {
     pub config: NodeConfig,
     pub raft: Raft,
     pub stats: Arc<Stats>,
-    state: Arc<StateStore>,
+    pub state: Arc<StateStore>,
     log: LogStore,
-    peers: Arc<Peers>,
+    pub peers: Arc<Peers>,
     writes: WriteBatcher,
     forwarder: Forwarder,
     reads: ReadCoalescer,
@@ -229,6 +232,21 @@ impl RaftNode {
         f(&kv).map_err(|e| RaftNodeError::Storage(e.to_string()))
     }
 
+    /// Every member with the leader's view of its replication (asked of the leader).
+    pub async fn members(&self) -> Result<Vec<Member>, MembershipError> {
+        self.inner.membership(MembershipOp::List).await
+    }
+
+    /// Adds node `id` at `addr` as a learner, waits for it to catch up, then makes it a voter.
+    pub async fn add_member(&self, id: u64, addr: String) -> Result<Vec<Member>, MembershipError> {
+        self.inner.membership(MembershipOp::Add { id, addr }).await
+    }
+
+    /// Removes node `id`, refusing when the remaining voters could not form a quorum.
+    pub async fn remove_member(&self, id: u64) -> Result<Vec<Member>, MembershipError> {
+        self.inner.membership(MembershipOp::Remove { id }).await
+    }
+
     /// This node's view of the cluster.
     pub fn status(&self) -> ClusterStatus {
         self.inner.status()
@@ -259,11 +277,11 @@ impl NodeInner {
         self.peers.cluster_id.read().ok().and_then(|c| c.clone())
     }
 
-    fn leader(&self) -> Option<NodeId> {
+    pub(crate) fn leader(&self) -> Option<NodeId> {
         self.raft.metrics().borrow().current_leader
     }
 
-    fn addr_of(&self, id: NodeId) -> Option<String> {
+    pub(crate) fn addr_of(&self, id: NodeId) -> Option<String> {
         let m = self.raft.metrics().borrow().membership_config.clone();
         m.membership().get_node(&id).map(|n| n.addr.clone()).or_else(|| self.peers.initial.get(&id).cloned())
     }

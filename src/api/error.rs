@@ -33,6 +33,12 @@ pub enum MetaCode {
     AlreadyExisted,
     /// 500: everything else.
     InternalError,
+    /// 409, operations routes only: refused in the cluster's present state (e.g. quorum).
+    FailedPrecondition,
+    /// 503, operations routes only: no leader to run the request.
+    Unavailable,
+    /// 501, operations routes only.
+    NotImplemented,
 }
 
 impl MetaCode {
@@ -44,6 +50,9 @@ impl MetaCode {
             MetaCode::NotFound => "NOT_FOUND",
             MetaCode::AlreadyExisted => "ALREADY_EXISTED",
             MetaCode::InternalError => "INTERNAL_ERROR",
+            MetaCode::FailedPrecondition => "FAILED_PRECONDITION",
+            MetaCode::Unavailable => "UNAVAILABLE",
+            MetaCode::NotImplemented => "NOT_IMPLEMENTED",
         }
     }
 
@@ -55,6 +64,9 @@ impl MetaCode {
             MetaCode::NotFound => StatusCode::NOT_FOUND,
             MetaCode::AlreadyExisted => StatusCode::CONFLICT,
             MetaCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            MetaCode::FailedPrecondition => StatusCode::CONFLICT,
+            MetaCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            MetaCode::NotImplemented => StatusCode::NOT_IMPLEMENTED,
         }
     }
 }

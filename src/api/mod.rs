@@ -8,6 +8,7 @@ mod envelope;
 mod error;
 mod instance;
 mod keys;
+mod nodes;
 mod obj_store;
 mod query;
 mod replicate;
@@ -21,9 +22,12 @@ use std::sync::Arc;
 
 pub use routes::router;
 
-/// What every handler shares. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
+/// What every handler shares: one `Arc`, because axum clones the state for every layer and
+/// extractor of every request, and one shared count bounces between cores less than three.
+pub type AppState = Arc<Shared>;
+
+/// The contents of [`AppState`].
+pub struct Shared {
     /// The consensus node all reads and writes go through.
     pub node: metaraft_raft::RaftNode,
     /// The Doris `token` every `/MetaService/…` request must carry.

@@ -18,6 +18,7 @@ use axum::middleware::from_fn;
 use axum::middleware::from_fn_with_state;
 use axum::routing::any;
 use axum::routing::get;
+use axum::routing::post;
 use axum::Router;
 
 use super::body::buffer_body;
@@ -27,6 +28,7 @@ use super::envelope::route_not_found;
 use super::error::log_errors;
 use super::instance;
 use super::keys;
+use super::nodes;
 use super::obj_store;
 use super::status;
 use super::token::check_token;
@@ -108,6 +110,8 @@ pub fn router(state: AppState) -> Router {
         .nest(&format!("{DORIS_PREFIX}/v1"), doris_routes())
         // --- operations (not Doris)
         .route("/api/v1/cluster", get(status::cluster))
+        .route("/api/v1/nodes", get(nodes::list).post(nodes::add).delete(nodes::remove))
+        .route("/api/v1/leader", post(nodes::transfer_leader))
         .route("/healthz", get(status::healthz))
         .route("/readyz", get(status::readyz))
         .fallback(route_not_found)

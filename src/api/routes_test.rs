@@ -11,7 +11,7 @@ use reqwest::Method;
 
 use super::router;
 use super::routes::ROUTES;
-use super::AppState;
+use super::Shared;
 use crate::meta::MetaApp;
 
 const TOKEN: &str = "greedisgood9999";
@@ -30,8 +30,12 @@ impl Server {
         let peers = BTreeMap::from([(1, addr.clone())]);
         let config = NodeConfig::new(1, peers, dir.path().to_path_buf(), "secret".into());
         let node = RaftNode::start(config, Arc::new(MetaApp::new())).await.unwrap();
-        let state =
-            AppState { node: node.clone(), token: TOKEN.into(), node_id: 1, secrets: crate::meta::Secrets::dev() };
+        let state = Arc::new(Shared {
+            node: node.clone(),
+            token: TOKEN.into(),
+            node_id: 1,
+            secrets: crate::meta::Secrets::dev(),
+        });
         let app = router(state).merge(node.router());
         tokio::spawn(async move { axum::serve(listener, app).await });
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

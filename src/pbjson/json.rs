@@ -364,7 +364,6 @@ impl Json {
     }
 
     /// An object from `(key, value)` pairs.
-    #[cfg(test)]
     pub fn object<K: Into<String>>(entries: impl IntoIterator<Item = (K, Json)>) -> Json {
         Json::Object(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }

@@ -72,6 +72,8 @@ pub struct Node {
     pub data_dir: PathBuf,
     pub log_path: PathBuf,
     pub child: Option<Child>,
+    /// `--peers` of this node when it differs from the cluster's (a node added later).
+    pub peers: Option<String>,
 }
 
 /// Options of a test cluster.
@@ -238,6 +240,7 @@ impl Cluster {
                     .unwrap_or_else(|| dir.path().join(format!("node{id}"))),
                 log_path: dir.path().join(format!("node{id}.log")),
                 child: None,
+                peers: None,
             })
             .collect();
         let peers = nodes.iter().map(|n| format!("{}={}", n.id, n.addr)).collect::<Vec<_>>().join(",");
@@ -270,7 +273,7 @@ impl Cluster {
             "--data-dir".into(),
             node.data_dir.display().to_string(),
             "--peers".into(),
-            self.peers.clone(),
+            node.peers.clone().unwrap_or_else(|| self.peers.clone()),
             "--token".into(),
             TOKEN.into(),
             "--cluster-secret".into(),
@@ -294,6 +297,23 @@ impl Cluster {
         let node = self.node(id);
         let child = spawn_logged(&args, &node.log_path);
         self.node_mut(id).child = Some(child);
+    }
+
+    /// Starts a pristine node `id` (the next slot) that knows the cluster's initial members and
+    /// itself; it joins once a membership change adds it. Returns its address.
+    pub fn spawn_new(&mut self, id: u64) -> String {
+        assert_eq!(id, self.nodes.len() as u64 + 1, "new nodes take the next slot");
+        let addr = format!("127.0.0.1:{}", free_port());
+        self.nodes.push(Node {
+            id,
+            addr: addr.clone(),
+            data_dir: self.dir.path().join(format!("node{id}")),
+            log_path: self.dir.path().join(format!("node{id}.log")),
+            child: None,
+            peers: Some(format!("{},{id}={addr}", self.peers)),
+        });
+        self.spawn(id);
+        addr
     }
 
     /// Restarts a stopped node on the same data dir and port.

@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::CLUSTER_HEADER;
 use super::SECRET_HEADER;
 use crate::codec;
+use crate::membership::Contacts;
 use crate::types::typ;
 use crate::types::NodeId;
 use crate::types::TypeConfig;
@@ -47,6 +48,8 @@ pub(crate) struct Peers {
     pub cluster_id: RwLock<Option<String>>,
     /// Initial peer addresses, used before membership is known.
     pub initial: BTreeMap<NodeId, String>,
+    /// When each peer last answered an openraft RPC.
+    contacts: Contacts,
 }
 
 impl Peers {
@@ -61,7 +64,7 @@ impl Peers {
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .build()?;
-        Ok(Arc::new(Peers { http, secret, cluster_id: RwLock::new(None), initial }))
+        Ok(Arc::new(Peers { http, secret, cluster_id: RwLock::new(None), initial, contacts: Contacts::default() }))
     }
 
     /// POSTs a bincode body to `http://addr/raft/<route>` and decodes the bincode reply.
@@ -90,6 +93,11 @@ impl Peers {
             return Err(TransportError::Other(format!("{addr} answered {status}: {}", text.trim())));
         }
         codec::decode(&bytes).map_err(|e| TransportError::Other(format!("bad reply from {addr}: {e}")))
+    }
+
+    /// Milliseconds since peer `id` last answered an openraft RPC.
+    pub fn since_contact_ms(&self, id: NodeId) -> Option<u64> {
+        self.contacts.since_ms(id)
     }
 
     /// `GET /raft/identity` of the node at `addr`.
@@ -147,6 +155,7 @@ impl PeerConnection {
                 TransportError::Unreachable(_) => RPCError::Unreachable(Unreachable::new(&e)),
                 _ => RPCError::Network(NetworkError::new(&e)),
             })?;
+        self.peers.contacts.note(self.target);
         reply.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
     }
 }

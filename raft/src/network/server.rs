@@ -22,6 +22,7 @@ use super::ForwardRequest;
 use super::CLUSTER_HEADER;
 use super::SECRET_HEADER;
 use crate::codec;
+use crate::membership::MembershipOp;
 use crate::node::NodeInner;
 use crate::types::typ;
 
@@ -38,6 +39,7 @@ pub(crate) fn router(node: Node) -> Router {
         .route("/raft/forward", post(forward))
         .route("/raft/read_index", post(read_index))
         .route("/raft/identity", any(identity))
+        .route("/raft/membership", post(membership))
         .layer(axum::middleware::from_fn_with_state(node.clone(), guard))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(node)
@@ -109,6 +111,13 @@ async fn forward(State(node): State<Node>, body: Bytes) -> Response {
 
 async fn read_index(State(node): State<Node>, _body: Bytes) -> Response {
     reply(&node.leader_read_index().await)
+}
+
+async fn membership(State(node): State<Node>, body: Bytes) -> Response {
+    match parse::<MembershipOp>(&body) {
+        Ok(op) => reply(&node.membership_on_leader(op).await),
+        Err(r) => r,
+    }
 }
 
 async fn identity(State(node): State<Node>) -> Response {

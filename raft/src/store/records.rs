@@ -29,6 +29,13 @@ impl Tagged for ClusterId {
     const TAG: &'static str = "raft.cluster_id.v1";
 }
 
+/// Every node id that was ever in a membership config: ids are never reused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MembersEver(pub std::collections::BTreeSet<u64>);
+impl Tagged for MembersEver {
+    const TAG: &'static str = "raft.members_ever.v1";
+}
+
 /// Which node a data directory belongs to; written on the first start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct NodeIdentity(pub u64);

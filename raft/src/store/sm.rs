@@ -34,12 +34,14 @@ use serde::Serialize;
 use serde_bytes::ByteBuf;
 
 use super::records::ClusterId;
+use super::records::MembersEver;
 use super::records::NodeIdentity;
 use super::snapshot::SnapshotImage;
 use super::tables::DATA;
 use super::tables::KEY_CLUSTER_ID;
 use super::tables::KEY_LAST_APPLIED;
 use super::tables::KEY_MEMBERSHIP;
+use super::tables::KEY_MEMBERS_EVER;
 use super::tables::KEY_NODE_ID;
 use super::tables::SM_META;
 use crate::app::Application;
@@ -155,6 +157,11 @@ impl StateStore {
         Ok(node_id)
     }
 
+    /// Every node id that was ever a member, as applied here.
+    pub fn members_ever(&self) -> Result<std::collections::BTreeSet<u64>, StorageError> {
+        Ok(self.read_meta::<MembersEver>(KEY_MEMBERS_EVER)?.unwrap_or_default().0)
+    }
+
     pub fn cluster_id(&self) -> Result<Option<String>, StorageError> {
         Ok(self.read_meta::<ClusterId>(KEY_CLUSTER_ID)?.map(|c| c.0))
     }
@@ -201,6 +208,11 @@ impl StateStore {
                         replies.push(BatchReply(out));
                     }
                     EntryPayload::Membership(m) => {
+                        let mut ever: MembersEver = get_meta(&meta, KEY_MEMBERS_EVER)?.unwrap_or_default();
+                        if m.nodes().any(|(id, _)| !ever.0.contains(id)) {
+                            ever.0.extend(m.nodes().map(|(id, _)| *id));
+                            put_meta(&mut meta, KEY_MEMBERS_EVER, &ever)?;
+                        }
                         put_meta(&mut meta, KEY_MEMBERSHIP, &StoredMembership::new(Some(entry.log_id), m))?;
                         replies.push(BatchReply::default());
                     }
@@ -222,6 +234,7 @@ impl StateStore {
         let last_applied: Option<LogId> = get_meta(&meta_t, KEY_LAST_APPLIED)?;
         let membership: StoredMembership = get_meta(&meta_t, KEY_MEMBERSHIP)?.unwrap_or_default();
         let cluster_id = get_meta::<ClusterId>(&meta_t, KEY_CLUSTER_ID)?.map(|c| c.0);
+        let members_ever = get_meta::<MembersEver>(&meta_t, KEY_MEMBERS_EVER)?.unwrap_or_default().0;
         let data = tx.open_table(DATA).map_err(|e| e.to_string())?;
         let mut pairs = Vec::new();
         for item in data.iter().map_err(|e| e.to_string())? {
@@ -234,7 +247,7 @@ impl StateStore {
             None => format!("0-0-{seq}"),
         };
         let meta = SnapshotMeta { last_log_id: last_applied, last_membership: membership, snapshot_id };
-        let image = SnapshotImage { meta: meta.clone(), cluster_id, pairs };
+        let image = SnapshotImage { meta: meta.clone(), cluster_id, members_ever, pairs };
         let bytes = codec::encode_tagged(&image).map_err(|e| e.to_string())?;
         Ok((meta, bytes))
     }
@@ -266,6 +279,7 @@ impl StateStore {
             if let Some(id) = &image.cluster_id {
                 put_meta(&mut meta, KEY_CLUSTER_ID, &ClusterId(id.clone()))?;
             }
+            put_meta(&mut meta, KEY_MEMBERS_EVER, &MembersEver(image.members_ever.clone()))?;
         }
         tx.commit().map_err(|e| e.to_string())?;
         // Replaces the state wholesale: the durable point is exactly the image's, even if lower.

@@ -10,14 +10,15 @@ use serde::Serialize;
 use crate::codec::Tagged;
 use crate::types::SnapshotMeta;
 
-// Format: tagged { meta | cluster_id | pairs: [(key, value)] in key order }
+// Format: tagged { meta | cluster_id | members_ever | pairs: [(key, value)] in key order }
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct SnapshotImage {
     pub meta: SnapshotMeta,
     pub cluster_id: Option<String>,
+    pub members_ever: std::collections::BTreeSet<u64>,
     pub pairs: Vec<(serde_bytes::ByteBuf, serde_bytes::ByteBuf)>,
 }
 
 impl Tagged for SnapshotImage {
-    const TAG: &'static str = "raft.snapshot.v1";
+    const TAG: &'static str = "raft.snapshot.v2";
 }

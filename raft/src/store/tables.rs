@@ -13,9 +13,10 @@ pub(crate) const KEY_LAST_PURGED: &str = "last_purged";
 // --- state.redb
 /// The application's replicated map; raw bytes in, raw bytes out.
 pub(crate) const DATA: TableDefinition<&[u8], &[u8]> = TableDefinition::new("data");
-/// last_applied, membership, cluster id, node identity (keys below).
+/// last_applied, membership, cluster id, node identity, ids ever members (keys below).
 pub(crate) const SM_META: TableDefinition<&str, &[u8]> = TableDefinition::new("sm_meta");
 pub(crate) const KEY_LAST_APPLIED: &str = "last_applied";
 pub(crate) const KEY_MEMBERSHIP: &str = "membership";
 pub(crate) const KEY_CLUSTER_ID: &str = "cluster_id";
 pub(crate) const KEY_NODE_ID: &str = "node_id";
+pub(crate) const KEY_MEMBERS_EVER: &str = "members_ever";
