@@ -197,7 +197,8 @@ async fn serve(args: ServeArgs, node_id: u64) -> Result<(), ServeError> {
         .await
         .map_err(|source| ServeError::Listen { addr: listen.clone(), source })?;
     let node = RaftNode::start(config, Arc::new(meta::MetaApp::new())).await?;
-    let state = std::sync::Arc::new(api::Shared { node: node.clone(), token: token.into(), node_id, secrets });
+    let metrics = api::Metrics::new(&node);
+    let state = std::sync::Arc::new(api::Shared { node: node.clone(), token: token.into(), node_id, secrets, metrics });
     let app = api::router(state).merge(node.router()).layer(axum::middleware::from_fn(request_span));
     tracing::info!(%listen, "serving");
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;

@@ -101,6 +101,7 @@ async fn run_writes(raft: Raft, stats: Arc<Stats>, mut rx: mpsc::Receiver<Pendin
         let (requests, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|p| (p.request, p.reply)).unzip();
         stats.entries_proposed.fetch_add(1, Relaxed);
         stats.commands_proposed.fetch_add(requests.len() as u64, Relaxed);
+        stats.hist.commands_per_entry.observe(requests.len() as f64);
         // `client_write_ff` queues the entry in order; the wait for its result runs on its own.
         let receiver = match raft.client_write_ff(Batch(requests)).await {
             Ok(r) => r,
@@ -183,6 +184,7 @@ impl ReadCoalescer {
                 let result = round().await;
                 stats.read_rounds.fetch_add(1, Relaxed);
                 stats.reads_served.fetch_add(waiters.len() as u64, Relaxed);
+                stats.hist.reads_per_round.observe(waiters.len() as f64);
                 for w in waiters {
                     let _ = w.send(result.clone());
                 }

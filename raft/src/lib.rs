@@ -16,6 +16,7 @@ mod error;
 mod forwarder;
 mod kv;
 mod membership;
+mod metrics;
 mod network;
 mod node;
 mod stats;

@@ -175,7 +175,7 @@ impl RaftNode {
         }
 
         let network = network::client_factory(peers.clone());
-        let raft = Raft::new(id, raft_config, network, log.clone(), StateMachine::new(state.clone()))
+        let raft = Raft::new(id, raft_config, network, log.clone(), StateMachine::new(state.clone(), stats.clone()))
             .await
             .map_err(|e| StartError::Raft(e.to_string()))?;
 
@@ -201,6 +201,7 @@ impl RaftNode {
         });
         tokio::spawn(bootstrap(Arc::downgrade(&inner)));
         tokio::spawn(stamp_cluster_id(Arc::downgrade(&inner)));
+        tokio::spawn(crate::metrics::watch_leader(Arc::downgrade(&inner)));
         Ok(RaftNode { inner })
     }
 
@@ -245,6 +246,11 @@ impl RaftNode {
     /// Removes node `id`, refusing when the remaining voters could not form a quorum.
     pub async fn remove_member(&self, id: u64) -> Result<Vec<Member>, MembershipError> {
         self.inner.membership(MembershipOp::Remove { id }).await
+    }
+
+    /// Adds this node's raft metrics (`metaraft_raft_*`) to `registry`.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        crate::metrics::register(registry, Arc::downgrade(&self.inner), &self.inner.stats);
     }
 
     /// This node's view of the cluster.
@@ -396,7 +402,7 @@ impl NodeInner {
         }
     }
 
-    fn status(&self) -> ClusterStatus {
+    pub(crate) fn status(&self) -> ClusterStatus {
         let m = self.raft.metrics().borrow().clone();
         let membership = m.membership_config.membership();
         let voters: Vec<u64> = membership.voter_ids().collect();

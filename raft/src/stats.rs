@@ -4,12 +4,18 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
+use prometheus_client::metrics::histogram::exponential_buckets;
+use prometheus_client::metrics::histogram::Histogram;
 use serde::Deserialize;
 use serde::Serialize;
 
 /// Live counters of one node.
 #[derive(Debug)]
 pub(crate) struct Stats {
+    /// Histograms exported on `/metrics` (see `crate::metrics`).
+    pub hist: Histograms,
+    /// Times a different leader (or none) became known to this node.
+    pub leader_changes: AtomicU64,
     started: Instant,
     pub log_appends: AtomicU64,
     pub log_entries_appended: AtomicU64,
@@ -27,6 +33,8 @@ pub(crate) struct Stats {
 impl Default for Stats {
     fn default() -> Self {
         Stats {
+            hist: Histograms::default(),
+            leader_changes: AtomicU64::new(0),
             started: Instant::now(),
             log_appends: AtomicU64::new(0),
             log_entries_appended: AtomicU64::new(0),
@@ -71,6 +79,44 @@ impl Stats {
             read_rounds: self.read_rounds.load(Relaxed),
             reads_served: self.reads_served.load(Relaxed),
             forwarded_writes: self.forwarded_writes.load(Relaxed),
+        }
+    }
+}
+
+/// Distributions of storage, batching and read work.
+#[derive(Debug, Clone)]
+pub(crate) struct Histograms {
+    /// One log append: encode, redb commit, fsync.
+    pub log_append_seconds: Histogram,
+    /// Entries per log append.
+    pub entries_per_append: Histogram,
+    /// Client commands per proposed entry (the group-commit batch).
+    pub commands_per_entry: Histogram,
+    /// Reads served per read-index round.
+    pub reads_per_round: Histogram,
+    /// Applying one batch of committed entries.
+    pub apply_seconds: Histogram,
+    /// Building a snapshot image.
+    pub snapshot_build_seconds: Histogram,
+    /// Installing a snapshot received from the leader.
+    pub snapshot_install_seconds: Histogram,
+    /// Size of snapshot images built or installed.
+    pub snapshot_bytes: Histogram,
+}
+
+impl Default for Histograms {
+    fn default() -> Self {
+        let seconds = || Histogram::new(exponential_buckets(0.000_05, 2.0, 18)); // 50 µs … 6.5 s
+        let counts = || Histogram::new(exponential_buckets(1.0, 2.0, 13)); // 1 … 4096
+        Histograms {
+            log_append_seconds: seconds(),
+            entries_per_append: counts(),
+            commands_per_entry: counts(),
+            reads_per_round: counts(),
+            apply_seconds: seconds(),
+            snapshot_build_seconds: seconds(),
+            snapshot_install_seconds: seconds(),
+            snapshot_bytes: Histogram::new(exponential_buckets(1024.0, 4.0, 12)), // 1 KiB … 4 GiB
         }
     }
 }

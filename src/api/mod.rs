@@ -8,6 +8,7 @@ mod envelope;
 mod error;
 mod instance;
 mod keys;
+mod metrics;
 mod nodes;
 mod obj_store;
 mod query;
@@ -20,6 +21,7 @@ mod token;
 
 use std::sync::Arc;
 
+pub use metrics::Metrics;
 pub use routes::router;
 
 /// What every handler shares: one `Arc`, because axum clones the state for every layer and
@@ -36,4 +38,6 @@ pub struct Shared {
     pub node_id: u64,
     /// The at-rest key for `sk` values (sealed before proposing, unsealed for replies).
     pub secrets: crate::meta::Secrets,
+    /// What `/metrics` exports.
+    pub metrics: metrics::Metrics,
 }

@@ -28,6 +28,7 @@ use super::envelope::route_not_found;
 use super::error::log_errors;
 use super::instance;
 use super::keys;
+use super::metrics;
 use super::nodes;
 use super::obj_store;
 use super::status;
@@ -112,8 +113,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cluster", get(status::cluster))
         .route("/api/v1/nodes", get(nodes::list).post(nodes::add).delete(nodes::remove))
         .route("/api/v1/leader", post(nodes::transfer_leader))
+        .route("/metrics", get(metrics::scrape))
         .route("/healthz", get(status::healthz))
         .route("/readyz", get(status::readyz))
+        .route_layer(from_fn_with_state(state.clone(), metrics::record))
         .fallback(route_not_found)
         // Inside the token check: a bad token is refused before any body byte is read.
         .layer(from_fn(buffer_body))

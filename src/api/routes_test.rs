@@ -35,6 +35,7 @@ impl Server {
             token: TOKEN.into(),
             node_id: 1,
             secrets: crate::meta::Secrets::dev(),
+            metrics: super::Metrics::new(&node),
         });
         let app = router(state).merge(node.router());
         tokio::spawn(async move { axum::serve(listener, app).await });

@@ -180,6 +180,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
     {
+        let started = std::time::Instant::now();
         let mut encoded = Vec::new();
         for e in entries {
             let bytes = codec::encode_tagged(&e).map_err(|e| logs_err(ErrorVerb::Write, e))?;
@@ -196,6 +197,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         .await?;
         self.stats.log_appends.fetch_add(1, Relaxed);
         self.stats.log_entries_appended.fetch_add(n, Relaxed);
+        self.stats.hist.entries_per_append.observe(n as f64);
+        self.stats.hist.log_append_seconds.observe(started.elapsed().as_secs_f64());
         // Only now is the data on disk: acknowledging earlier is how openraft users lose writes.
         callback.log_io_completed(Ok(()));
         Ok(())

@@ -48,6 +48,7 @@ use crate::app::Application;
 use crate::codec;
 use crate::kv::KvRead;
 use crate::kv::KvWrite;
+use crate::stats::Stats;
 use crate::types::BatchReply;
 use crate::types::Entry;
 use crate::types::LogId;
@@ -309,11 +310,12 @@ impl StateStore {
 #[derive(Clone)]
 pub(crate) struct StateMachine {
     store: Arc<StateStore>,
+    stats: Arc<Stats>,
 }
 
 impl StateMachine {
-    pub fn new(store: Arc<StateStore>) -> Self {
-        StateMachine { store }
+    pub fn new(store: Arc<StateStore>, stats: Arc<Stats>) -> Self {
+        StateMachine { store, stats }
     }
 }
 
@@ -332,7 +334,10 @@ async fn blocking<T: Send + 'static>(
 impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
         let store = self.store.clone();
+        let started = std::time::Instant::now();
         let (meta, bytes) = blocking(move || store.build_blocking(), snap_err, ErrorVerb::Write).await?;
+        self.stats.hist.snapshot_build_seconds.observe(started.elapsed().as_secs_f64());
+        self.stats.hist.snapshot_bytes.observe(bytes.len() as f64);
         self.store.set_current(meta.clone(), bytes.clone());
         tracing::info!(snapshot = %meta.snapshot_id, bytes = bytes.len(), "snapshot built");
         Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(bytes)) })
@@ -354,7 +359,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I::IntoIter: OptionalSend,
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
-        super::in_place(|| self.store.apply_blocking(entries)).map_err(|e| sm_err(ErrorVerb::Write, e))
+        let started = std::time::Instant::now();
+        let replies = super::in_place(|| self.store.apply_blocking(entries)).map_err(|e| sm_err(ErrorVerb::Write, e));
+        self.stats.hist.apply_seconds.observe(started.elapsed().as_secs_f64());
+        replies
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
@@ -371,11 +379,14 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         let bytes = snapshot.into_inner();
+        self.stats.hist.snapshot_bytes.observe(bytes.len() as f64);
+        let started = std::time::Instant::now();
         let store = self.store.clone();
         let expected = meta.clone();
         let bytes =
             blocking(move || store.install_blocking(&expected, &bytes).map(|()| bytes), snap_err, ErrorVerb::Write)
                 .await?;
+        self.stats.hist.snapshot_install_seconds.observe(started.elapsed().as_secs_f64());
         tracing::info!(snapshot = %meta.snapshot_id, "snapshot installed");
         self.store.set_current(meta.clone(), bytes);
         Ok(())

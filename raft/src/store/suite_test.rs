@@ -34,9 +34,9 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine, tempfile::TempDir> for Bui
         let log_db = open_db(&dir.path().join("raft-log.redb")).map_err(io_err)?;
         let sm_db = open_db(&dir.path().join("state.redb")).map_err(io_err)?;
         // Without the purge floor: the suite purges logs it never applied.
-        let log = LogStore::open(Arc::new(log_db), stats, None)?;
+        let log = LogStore::open(Arc::new(log_db), stats.clone(), None)?;
         let store = StateStore::open(sm_db, Arc::new(Echo))?;
-        Ok((dir, log, StateMachine::new(store)))
+        Ok((dir, log, StateMachine::new(store, stats)))
     }
 }
 
@@ -73,8 +73,8 @@ async fn purge_is_clamped_to_durable_last_applied() -> Result<(), StorageError> 
     let sm_db = open_db(&dir.path().join("state.redb")).map_err(io_err)?;
     let store = StateStore::open(sm_db, Arc::new(Echo))?;
     let log_db = open_db(&dir.path().join("raft-log.redb")).map_err(io_err)?;
-    let mut log = LogStore::open(Arc::new(log_db), stats, Some(store.clone()))?;
-    let mut sm = StateMachine::new(store.clone());
+    let mut log = LogStore::open(Arc::new(log_db), stats.clone(), Some(store.clone()))?;
+    let mut sm = StateMachine::new(store.clone(), stats);
 
     let id = |i| LogId::new(CommittedLeaderId::new(1, 1), i);
     let entries: Vec<Entry> = (1..=10).map(|i| Entry { log_id: id(i), payload: EntryPayload::Blank }).collect();
