@@ -20,7 +20,7 @@ fn scrape(c: &Cluster, id: u64) -> String {
 
 #[test]
 fn metrics_follow_the_cluster() {
-    let c = Cluster::start("t26-metrics");
+    let mut c = Cluster::start("t26-metrics");
     let leader = c.leader();
     let follower = c.followers()[0];
     let before = scrape(&c, leader);
@@ -62,4 +62,23 @@ fn metrics_follow_the_cluster() {
         "{f}"
     );
     assert!(!f.contains("no_such_route_xyz"));
+
+    // Cut the survivor off (leader and the other follower killed): `/readyz` says why, with how
+    // long, and the metrics say there is no leader.
+    let other = c.followers().into_iter().find(|&id| id != follower).expect("second follower");
+    c.kill(leader);
+    c.kill(other);
+    let reason = common::wait_until("readyz names the missing leader", common::WAIT_TIMEOUT, || {
+        let r = c.request(follower, "GET", "/readyz", None).ok()?;
+        (r.status == 503 && r.body.starts_with("no leader for ")).then_some(r.body)
+    });
+    let secs: f64 =
+        reason.trim_end().trim_start_matches("no leader for ").trim_end_matches(" s").parse().expect("seconds");
+    assert!((0.0..30.0).contains(&secs), "{reason:?}");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let r = c.request(follower, "GET", "/readyz", None).unwrap();
+    let later: f64 =
+        r.body.trim_end().trim_start_matches("no leader for ").trim_end_matches(" s").parse().expect("seconds");
+    assert!(later >= secs + 1.0, "the leaderless time grows: {secs} then {later}");
+    assert_eq!(sample(&scrape(&c, follower), "metaraft_raft_has_leader"), Some(0.0));
 }

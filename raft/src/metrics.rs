@@ -93,7 +93,8 @@ impl Collector for NodeCollector {
     }
 }
 
-/// Counts leader changes as this node sees them (a new leader id, or losing the leader).
+/// Counts leader changes as this node sees them (a new leader id, or losing the leader), and
+/// notes when the leader was lost for `/readyz`.
 pub(crate) async fn watch_leader(node: Weak<NodeInner>) {
     let Some(mut rx) = node.upgrade().map(|n| n.raft.metrics()) else { return };
     let mut last = rx.borrow_and_update().current_leader;
@@ -101,10 +102,11 @@ pub(crate) async fn watch_leader(node: Weak<NodeInner>) {
         let now = rx.borrow_and_update().current_leader;
         if now != last {
             last = now;
-            match node.upgrade() {
-                Some(n) => n.stats.leader_changes.fetch_add(1, Relaxed),
-                None => return,
-            };
+            let Some(n) = node.upgrade() else { return };
+            n.stats.leader_changes.fetch_add(1, Relaxed);
+            if now.is_none() {
+                n.stats.note_leader_lost();
+            }
         }
     }
 }

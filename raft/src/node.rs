@@ -432,7 +432,8 @@ impl NodeInner {
     fn readiness(&self) -> Result<(), String> {
         let m = self.raft.metrics().borrow().clone();
         let Some(leader) = m.current_leader else {
-            return Err("no leader known".into());
+            let ms = self.stats.leaderless_for_ms();
+            return Err(format!("no leader for {:.1} s", ms as f64 / 1000.0));
         };
         let fresh_ms = self.config.election_timeout_ms.1 * 2;
         if leader == self.config.node_id {

@@ -16,6 +16,8 @@ pub(crate) struct Stats {
     pub hist: Histograms,
     /// Times a different leader (or none) became known to this node.
     pub leader_changes: AtomicU64,
+    /// Milliseconds since `started` at which this node last lost (or never had) a leader.
+    pub leaderless_since_ms: AtomicU64,
     started: Instant,
     pub log_appends: AtomicU64,
     pub log_entries_appended: AtomicU64,
@@ -35,6 +37,7 @@ impl Default for Stats {
         Stats {
             hist: Histograms::default(),
             leader_changes: AtomicU64::new(0),
+            leaderless_since_ms: AtomicU64::new(0),
             started: Instant::now(),
             log_appends: AtomicU64::new(0),
             log_entries_appended: AtomicU64::new(0),
@@ -55,6 +58,20 @@ impl Stats {
             u64::MAX => None,
             i => Some(i),
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// Records that no leader is known from now on.
+    pub fn note_leader_lost(&self) {
+        self.leaderless_since_ms.store(self.now_ms(), Relaxed);
+    }
+
+    /// How long this node has been without a leader (meaningful only while it has none).
+    pub fn leaderless_for_ms(&self) -> u64 {
+        self.now_ms().saturating_sub(self.leaderless_since_ms.load(Relaxed))
     }
 
     pub fn note_leader_contact(&self) {
