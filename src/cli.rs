@@ -1,4 +1,4 @@
-//! Command line: `metaraft serve | dev | ctl | bench | chaos | verify | probe` (clap). Every `serve` flag is also an environment
+//! Command line: `metaraft serve | dev | ctl | restore | bench | chaos | verify | probe` (clap). Every `serve` flag is also an environment
 //! variable (`METARAFT_<FLAG>`) and a key of the optional `--config` TOML file; the command line
 //! wins over the environment, which wins over the file.
 
@@ -11,6 +11,7 @@ use crate::bench;
 use crate::chaos;
 use crate::ctl;
 use crate::dev;
+use crate::restore;
 use crate::serve;
 use crate::verify;
 
@@ -30,6 +31,8 @@ enum Command {
     Dev(dev::DevArgs),
     /// Operate a running cluster over HTTP: status, nodes list / add / remove.
     Ctl(ctl::CtlArgs),
+    /// Seed a fresh data directory from a backup (offline; once per initial member).
+    Restore(restore::RestoreArgs),
     /// Drive concurrent clients against a running cluster and report throughput and latency.
     Bench(bench::BenchArgs),
     /// Inject one fault into (or heal) a `dev` cluster or the compose stack.
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await.map_err(|e| e.to_string()),
             Command::Dev(args) => dev::run(args).await.map_err(|e| e.to_string()),
             Command::Ctl(args) => ctl::run(args).await.map_err(|e| e.to_string()),
+            Command::Restore(args) => restore::run(args),
             Command::Bench(args) => bench::run(args).await.map_err(|e| e.to_string()),
             Command::Chaos(args) => chaos::run_cli(args).await.map_err(|e| e.to_string()),
             Command::Verify(args) => verify::run(args).await.map_err(|e| e.to_string()),

@@ -41,6 +41,11 @@ enum CtlCommand {
     /// List, add or remove members.
     #[command(subcommand)]
     Nodes(NodesCommand),
+    /// Stream a consistent backup to FILE (written to FILE.partial, fsynced, verified, renamed).
+    Backup {
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -65,30 +70,80 @@ pub enum CtlError {
     /// The answer was not what the route returns.
     #[error("unexpected answer: {0}")]
     BadAnswer(String),
+    /// Writing the backup file failed.
+    #[error("{0}")]
+    File(String),
 }
+
+/// Renders an answer as a table.
+type Printer = fn(&Value) -> Result<(), CtlError>;
 
 pub async fn run(args: CtlArgs) -> Result<(), CtlError> {
     let client = Client::new(&args)?;
-    let answer = match &args.command {
-        CtlCommand::Status => client.call(reqwest::Method::GET, "/api/v1/cluster", "", None).await?,
-        CtlCommand::Nodes(NodesCommand::List) => client.call(reqwest::Method::GET, "/api/v1/nodes", "", None).await?,
+    let get = reqwest::Method::GET;
+    let (answer, print): (Value, Printer) = match &args.command {
+        CtlCommand::Backup { out } => return backup(&client, out).await,
+        CtlCommand::Status => (client.call(get, "/api/v1/cluster", "", None).await?, print_status),
+        CtlCommand::Nodes(NodesCommand::List) => (client.call(get, "/api/v1/nodes", "", None).await?, print_members),
         CtlCommand::Nodes(NodesCommand::Add { id, addr }) => {
             let body = serde_json::json!({ "id": id, "addr": addr });
             eprintln!("adding node {id} at {addr}: waiting for it to catch up and be promoted…");
-            client.call(reqwest::Method::POST, "/api/v1/nodes", "", Some(body)).await?
+            (client.call(reqwest::Method::POST, "/api/v1/nodes", "", Some(body)).await?, print_members)
         }
         CtlCommand::Nodes(NodesCommand::Remove { id }) => {
-            client.call(reqwest::Method::DELETE, "/api/v1/nodes", &format!("&id={id}"), None).await?
+            let query = format!("&id={id}");
+            (client.call(reqwest::Method::DELETE, "/api/v1/nodes", &query, None).await?, print_members)
         }
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
         return Ok(());
     }
-    match &args.command {
-        CtlCommand::Status => print_status(&answer),
-        CtlCommand::Nodes(_) => print_members(answer.get("result").unwrap_or(&Value::Null)),
+    print(&answer)
+}
+
+/// Downloads `/api/v1/backup` with a progress bar, then makes the file durable and checks it
+/// end to end before it takes its final name: a backup that exists is a backup that restores.
+async fn backup(client: &Client<'_>, out: &std::path::Path) -> Result<(), CtlError> {
+    use std::io::Write as _;
+    let file_err = |e: std::io::Error| CtlError::File(format!("{}: {e}", out.display()));
+    let partial = out.with_extension("partial");
+    let started = std::time::Instant::now();
+    let mut resp = client.send(reqwest::Method::GET, "/api/v1/backup", "").await?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&partial).map_err(file_err)?);
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {bytes} received ({bytes_per_sec}, {elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let mut total = 0u64;
+    while let Some(chunk) = resp.chunk().await.map_err(|e| CtlError::Unreachable(format!("backup stream: {e}")))? {
+        file.write_all(&chunk).map_err(file_err)?;
+        total += chunk.len() as u64;
+        bar.set_position(total);
     }
+    bar.finish_and_clear();
+    let file = file.into_inner().map_err(|e| file_err(e.into_error()))?;
+    file.sync_all().map_err(file_err)?;
+    drop(file);
+    let summary =
+        metaraft_raft::verify_backup(std::io::BufReader::new(std::fs::File::open(&partial).map_err(file_err)?))
+            .map_err(|e| {
+                CtlError::File(format!("the downloaded backup does not verify ({e}); kept as {}", partial.display()))
+            })?;
+    std::fs::rename(&partial, out).map_err(file_err)?;
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(file_err)?;
+    println!(
+        "backup {}: {} records, {} bytes, applied index {}, sha256 {}, {:.1} s",
+        out.display(),
+        summary.pairs,
+        total,
+        summary.source_applied.map_or("-".to_string(), |i| i.to_string()),
+        summary.sha256,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 struct Client<'a> {
@@ -104,6 +159,27 @@ impl<'a> Client<'a> {
             .build()
             .map_err(|e| CtlError::Unreachable(e.to_string()))?;
         Ok(Client { http, args })
+    }
+
+    /// GETs `path` from the first member that answers and returns the response unread.
+    async fn send(&self, method: reqwest::Method, path: &str, query: &str) -> Result<reqwest::Response, CtlError> {
+        let mut failures = Vec::new();
+        for base in &self.args.urls {
+            let url = format!("{}{path}?token={}{query}", base.trim_end_matches('/'), self.args.token);
+            match self.http.request(method.clone(), &url).send().await {
+                Ok(r) if r.status().is_success() => return Ok(r),
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let text = r.text().await.unwrap_or_default();
+                    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    let code = v.get("code").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let msg = v.get("msg").and_then(Value::as_str).map_or(text.trim().to_string(), str::to_string);
+                    return Err(CtlError::Refused { status, code, msg });
+                }
+                Err(e) => failures.push(format!("{base}: {e}")),
+            }
+        }
+        Err(CtlError::Unreachable(failures.join("; ")))
     }
 
     /// Sends to the first member that answers; a member's error answer is final (it was the
@@ -177,7 +253,8 @@ fn print_status(s: &Value) -> Result<(), CtlError> {
     Ok(())
 }
 
-fn print_members(members: &Value) -> Result<(), CtlError> {
+fn print_members(answer: &Value) -> Result<(), CtlError> {
+    let members = answer.get("result").unwrap_or(&Value::Null);
     let list = members.as_array().ok_or_else(|| CtlError::BadAnswer(format!("member list expected: {members}")))?;
     let cell = |m: &Value, k: &str| match m.get(k) {
         Some(Value::Null) | None => "-".to_string(),

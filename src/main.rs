@@ -9,6 +9,7 @@ mod dev;
 mod keys;
 mod meta;
 mod pbjson;
+mod restore;
 mod serve;
 mod verify;
 

@@ -41,3 +41,7 @@ pub use node::NodeConfig;
 pub use node::RaftNode;
 pub use status::ClusterStatus;
 pub use status::NodeState;
+pub use store::backup::restore;
+pub use store::backup::verify as verify_backup;
+pub use store::backup::BackupError;
+pub use store::backup::RestoreSummary;

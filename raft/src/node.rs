@@ -248,6 +248,25 @@ impl RaftNode {
         self.inner.membership(MembershipOp::Remove { id }).await
     }
 
+    /// Streams a consistent backup of the replicated state: every write acknowledged before the
+    /// call is in it (a linearizable barrier first), and writes go on while it is copied (an MVCC
+    /// read transaction). Chunks arrive through the returned stream.
+    pub async fn backup(
+        &self,
+    ) -> Result<impl futures::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static, RaftNodeError> {
+        self.read(Consistency::Linearizable, |_| Ok(())).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(8);
+        let state = self.inner.state.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = state.export(|chunk| tx.blocking_send(Ok(bytes::Bytes::from(chunk))).is_ok());
+            if let Err(e) = result {
+                tracing::warn!("backup failed: {e}");
+                let _ = tx.blocking_send(Err(std::io::Error::other(e)));
+            }
+        });
+        Ok(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
+    }
+
     /// Adds this node's raft metrics (`metaraft_raft_*`) to `registry`.
     pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
         crate::metrics::register(registry, Arc::downgrade(&self.inner), &self.inner.stats);
@@ -399,6 +418,7 @@ impl NodeInner {
             node_id: self.config.node_id,
             cluster_id: self.cluster_id(),
             initialized: !self.log.is_pristine().unwrap_or(false),
+            restored_from: self.state.restored_from().ok().flatten(),
         }
     }
 
@@ -481,7 +501,7 @@ async fn local_read_index(raft: &Raft) -> ReadIndexResult {
 
 /// Creates the data directory and fsyncs every level that may be new, on every start: a crash
 /// after an earlier start created them but before anything synced must not lose them later.
-fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn create_dir_durably(dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let dir = dir.canonicalize()?;
     for level in dir.ancestors() {
@@ -528,6 +548,7 @@ async fn bootstrap(weak: std::sync::Weak<NodeInner>) {
             }
         }
         let mut all_pristine = true;
+        let ours = node.state.restored_from().ok().flatten();
         for (id, addr) in &node.config.peers {
             if *id == me {
                 continue;
@@ -539,6 +560,12 @@ async fn bootstrap(weak: std::sync::Weak<NodeInner>) {
                 }
                 Ok(ident) if ident.node_id != *id => {
                     tracing::error!(peer = id, answered = ident.node_id, %addr, "peer address answers as another node");
+                    all_pristine = false;
+                }
+                // Members seeded from different backups (or one not at all) would diverge.
+                Ok(ident) if ident.restored_from != ours => {
+                    tracing::error!(peer = id, theirs = ?ident.restored_from, ours = ?ours,
+                        "peer was not restored from the same backup; restore every initial member from one file");
                     all_pristine = false;
                 }
                 Ok(_) => {}

@@ -2,6 +2,7 @@
 //! few operational routes. Owns transport concerns only — routing, the token, lenient body
 //! parsing, the envelope, code → status — and hands domain work to `meta`.
 
+mod backup;
 mod body;
 mod cluster;
 mod envelope;

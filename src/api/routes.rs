@@ -21,6 +21,7 @@ use axum::routing::get;
 use axum::routing::post;
 use axum::Router;
 
+use super::backup;
 use super::body::buffer_body;
 use super::body::DORIS_PREFIX;
 use super::cluster;
@@ -113,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cluster", get(status::cluster))
         .route("/api/v1/nodes", get(nodes::list).post(nodes::add).delete(nodes::remove))
         .route("/api/v1/leader", post(nodes::transfer_leader))
+        .route("/api/v1/backup", get(backup::backup))
         .route("/metrics", get(metrics::scrape))
         .route("/healthz", get(status::healthz))
         .route("/readyz", get(status::readyz))

@@ -44,4 +44,6 @@ pub(crate) struct Identity {
     pub cluster_id: Option<String>,
     /// Whether the node's log holds anything (a vote or an entry).
     pub initialized: bool,
+    /// Checksum of the backup its state was seeded from, if any.
+    pub restored_from: Option<String>,
 }

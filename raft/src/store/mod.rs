@@ -1,5 +1,6 @@
 //! Durable storage: the Raft log (`raft-log.redb`) and the state machine (`state.redb`).
 
+pub(crate) mod backup;
 mod log;
 mod records;
 mod sm;

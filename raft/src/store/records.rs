@@ -36,6 +36,13 @@ impl Tagged for MembersEver {
     const TAG: &'static str = "raft.members_ever.v1";
 }
 
+/// The SHA-256 (hex) of the backup a state machine was seeded from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RestoredFrom(pub String);
+impl Tagged for RestoredFrom {
+    const TAG: &'static str = "raft.restored_from.v1";
+}
+
 /// Which node a data directory belongs to; written on the first start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct NodeIdentity(pub u64);

@@ -36,6 +36,7 @@ use serde_bytes::ByteBuf;
 use super::records::ClusterId;
 use super::records::MembersEver;
 use super::records::NodeIdentity;
+use super::records::RestoredFrom;
 use super::snapshot::SnapshotImage;
 use super::tables::DATA;
 use super::tables::KEY_CLUSTER_ID;
@@ -43,6 +44,7 @@ use super::tables::KEY_LAST_APPLIED;
 use super::tables::KEY_MEMBERSHIP;
 use super::tables::KEY_MEMBERS_EVER;
 use super::tables::KEY_NODE_ID;
+use super::tables::KEY_RESTORED_FROM;
 use super::tables::SM_META;
 use crate::app::Application;
 use crate::codec;
@@ -156,6 +158,16 @@ impl StateStore {
         }
         tx.commit().map_err(|e| sm_err(ErrorVerb::Write, e))?;
         Ok(node_id)
+    }
+
+    /// The checksum of the backup this state was restored from, if any.
+    pub fn restored_from(&self) -> Result<Option<String>, StorageError> {
+        Ok(self.read_meta::<RestoredFrom>(KEY_RESTORED_FROM)?.map(|r| r.0))
+    }
+
+    /// Streams a backup of the applied state (see `backup`); `sink` returning false stops it.
+    pub fn export(&self, sink: impl FnMut(Vec<u8>) -> bool) -> Result<(), String> {
+        super::backup::export(&self.db, sink)
     }
 
     /// Every node id that was ever a member, as applied here.

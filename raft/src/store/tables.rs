@@ -20,3 +20,4 @@ pub(crate) const KEY_MEMBERSHIP: &str = "membership";
 pub(crate) const KEY_CLUSTER_ID: &str = "cluster_id";
 pub(crate) const KEY_NODE_ID: &str = "node_id";
 pub(crate) const KEY_MEMBERS_EVER: &str = "members_ever";
+pub(crate) const KEY_RESTORED_FROM: &str = "restored_from";
