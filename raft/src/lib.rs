@@ -40,6 +40,7 @@ pub use node::Consistency;
 pub use node::NodeConfig;
 pub use node::RaftNode;
 pub use status::ClusterStatus;
+pub use status::LeaderChange;
 pub use status::NodeState;
 pub use store::backup::restore;
 pub use store::backup::verify as verify_backup;

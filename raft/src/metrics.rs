@@ -99,11 +99,15 @@ pub(crate) async fn watch_leader(node: Weak<NodeInner>) {
     let Some(mut rx) = node.upgrade().map(|n| n.raft.metrics()) else { return };
     let mut last = rx.borrow_and_update().current_leader;
     while rx.changed().await.is_ok() {
-        let now = rx.borrow_and_update().current_leader;
+        let (now, term) = {
+            let m = rx.borrow_and_update();
+            (m.current_leader, m.current_term)
+        };
         if now != last {
             last = now;
             let Some(n) = node.upgrade() else { return };
             n.stats.leader_changes.fetch_add(1, Relaxed);
+            n.stats.note_leader_change(term, now);
             if now.is_none() {
                 n.stats.note_leader_lost();
             }

@@ -446,6 +446,7 @@ impl NodeInner {
             failure_tolerance,
             cluster_id: self.cluster_id(),
             stats: self.stats.snapshot(),
+            recent_leaders: self.stats.recent_leaders(),
         }
     }
 

@@ -9,6 +9,9 @@ use prometheus_client::metrics::histogram::Histogram;
 use serde::Deserialize;
 use serde::Serialize;
 
+/// How many leader changes the status keeps.
+pub(crate) const RECENT_LEADERS: usize = 20;
+
 /// Live counters of one node.
 #[derive(Debug)]
 pub(crate) struct Stats {
@@ -18,6 +21,8 @@ pub(crate) struct Stats {
     pub leader_changes: AtomicU64,
     /// Milliseconds since `started` at which this node last lost (or never had) a leader.
     pub leaderless_since_ms: AtomicU64,
+    /// The last [`RECENT_LEADERS`] leader changes, oldest first.
+    pub recent_leaders: std::sync::Mutex<std::collections::VecDeque<crate::status::LeaderChange>>,
     started: Instant,
     pub log_appends: AtomicU64,
     pub log_entries_appended: AtomicU64,
@@ -38,6 +43,7 @@ impl Default for Stats {
             hist: Histograms::default(),
             leader_changes: AtomicU64::new(0),
             leaderless_since_ms: AtomicU64::new(0),
+            recent_leaders: std::sync::Mutex::new(std::collections::VecDeque::new()),
             started: Instant::now(),
             log_appends: AtomicU64::new(0),
             log_entries_appended: AtomicU64::new(0),
@@ -62,6 +68,23 @@ impl Stats {
 
     fn now_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1)
+    }
+
+    /// Remembers a leader change for the status page.
+    pub fn note_leader_change(&self, term: u64, leader: Option<u64>) {
+        let at_unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        if let Ok(mut recent) = self.recent_leaders.lock() {
+            if recent.len() == RECENT_LEADERS {
+                recent.pop_front();
+            }
+            recent.push_back(crate::status::LeaderChange { at_unix_ms, term, leader });
+        }
+    }
+
+    pub fn recent_leaders(&self) -> Vec<crate::status::LeaderChange> {
+        self.recent_leaders.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Records that no leader is known from now on.

@@ -51,4 +51,17 @@ pub struct ClusterStatus {
     pub cluster_id: Option<String>,
     /// Cumulative counters: batching, read rounds, forwarding.
     pub stats: crate::stats::StatsSnapshot,
+    /// The last leader changes this node saw, oldest first.
+    pub recent_leaders: Vec<LeaderChange>,
+}
+
+/// One change of the leader known to a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaderChange {
+    /// Wall-clock time on this node, milliseconds since the Unix epoch.
+    pub at_unix_ms: u64,
+    /// The term it was seen in.
+    pub term: u64,
+    /// The new leader (`None`: leader lost).
+    pub leader: Option<u64>,
 }

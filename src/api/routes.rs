@@ -115,6 +115,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/nodes", get(nodes::list).post(nodes::add).delete(nodes::remove))
         .route("/api/v1/leader", post(nodes::transfer_leader))
         .route("/api/v1/backup", get(backup::backup))
+        .route("/api/v1/instances", get(status::instances))
+        .route("/", get(status::page))
         .route("/metrics", get(metrics::scrape))
         .route("/healthz", get(status::healthz))
         .route("/readyz", get(status::readyz))
