@@ -65,7 +65,7 @@ pub enum CtlError {
     #[error("no member answered ({0})")]
     Unreachable(String),
     /// A member answered with an error.
-    #[error("{status} {code}: {msg}")]
+    #[error("{status} {code}{}{msg}", if code.is_empty() { "" } else { ": " })]
     Refused { status: u16, code: String, msg: String },
     /// The answer was not what the route returns.
     #[error("unexpected answer: {0}")]
@@ -109,7 +109,7 @@ async fn backup(client: &Client<'_>, out: &std::path::Path) -> Result<(), CtlErr
     let file_err = |e: std::io::Error| CtlError::File(format!("{}: {e}", out.display()));
     let partial = out.with_extension("partial");
     let started = std::time::Instant::now();
-    let mut resp = client.send(reqwest::Method::GET, "/api/v1/backup", "").await?;
+    let mut resp = client.send(reqwest::Method::GET, "/api/v1/backup", "", None).await?;
     let mut file = std::io::BufWriter::new(std::fs::File::create(&partial).map_err(file_err)?);
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
@@ -161,29 +161,38 @@ impl<'a> Client<'a> {
         Ok(Client { http, args })
     }
 
-    /// GETs `path` from the first member that answers and returns the response unread.
-    async fn send(&self, method: reqwest::Method, path: &str, query: &str) -> Result<reqwest::Response, CtlError> {
+    /// Sends to the first member that answers and returns its successful response unread; a
+    /// member's error answer is final (it was the leader's, or the member's own refusal), only
+    /// transport failures move on to the next member.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &str,
+        body: Option<&Value>,
+    ) -> Result<reqwest::Response, CtlError> {
         let mut failures = Vec::new();
         for base in &self.args.urls {
             let url = format!("{}{path}?token={}{query}", base.trim_end_matches('/'), self.args.token);
-            match self.http.request(method.clone(), &url).send().await {
+            let mut req = self.http.request(method.clone(), &url);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            match req.send().await {
                 Ok(r) if r.status().is_success() => return Ok(r),
                 Ok(r) => {
                     let status = r.status().as_u16();
                     let text = r.text().await.unwrap_or_default();
-                    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                    let code = v.get("code").and_then(Value::as_str).unwrap_or_default().to_string();
-                    let msg = v.get("msg").and_then(Value::as_str).map_or(text.trim().to_string(), str::to_string);
-                    return Err(CtlError::Refused { status, code, msg });
+                    return Err(refusal(status, &text));
                 }
-                Err(e) => failures.push(format!("{base}: {e}")),
+                Err(e) => failures
+                    .push(format!("{base}: {}", if e.is_timeout() { "timed out".into() } else { e.to_string() })),
             }
         }
         Err(CtlError::Unreachable(failures.join("; ")))
     }
 
-    /// Sends to the first member that answers; a member's error answer is final (it was the
-    /// leader's, or the member's own refusal), only transport failures move on to the next.
+    /// [`Client::send`], then the JSON answer; an envelope whose code is not OK is an error.
     async fn call(
         &self,
         method: reqwest::Method,
@@ -191,38 +200,23 @@ impl<'a> Client<'a> {
         query: &str,
         body: Option<Value>,
     ) -> Result<Value, CtlError> {
-        let mut failures = Vec::new();
-        for base in &self.args.urls {
-            let url = format!("{}{path}?token={}{query}", base.trim_end_matches('/'), self.args.token);
-            let mut req = self.http.request(method.clone(), &url);
-            if let Some(b) = &body {
-                req = req.json(b);
-            }
-            let resp = match req.send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    failures
-                        .push(format!("{base}: {}", if e.is_timeout() { "timed out".into() } else { e.to_string() }));
-                    continue;
-                }
-            };
-            let status = resp.status().as_u16();
-            let text = resp.text().await.map_err(|e| CtlError::BadAnswer(e.to_string()))?;
-            let value: Value = serde_json::from_str(&text).map_err(|_| CtlError::Refused {
-                status,
-                code: String::new(),
-                msg: text.trim().to_string(),
-            })?;
-            // Doris-style envelope: an error carries a code other than OK.
-            let code = value.get("code").and_then(Value::as_str).unwrap_or("OK");
-            if status >= 400 || code != "OK" {
-                let msg = value.get("msg").and_then(Value::as_str).unwrap_or_default().to_string();
-                return Err(CtlError::Refused { status, code: code.to_string(), msg });
-            }
-            return Ok(value);
+        let resp = self.send(method, path, query, body.as_ref()).await?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| CtlError::BadAnswer(e.to_string()))?;
+        let value: Value = serde_json::from_str(&text).map_err(|_| CtlError::BadAnswer(text.trim().to_string()))?;
+        match value.get("code").and_then(Value::as_str) {
+            Some(code) if code != "OK" => Err(refusal(status, &text)),
+            _ => Ok(value),
         }
-        Err(CtlError::Unreachable(failures.join("; ")))
     }
+}
+
+/// An error answer: the envelope's code and message when it has one, else the plain text.
+fn refusal(status: u16, text: &str) -> CtlError {
+    let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    let code = v.get("code").and_then(Value::as_str).unwrap_or_default().to_string();
+    let msg = v.get("msg").and_then(Value::as_str).map_or(text.trim().to_string(), str::to_string);
+    CtlError::Refused { status, code, msg }
 }
 
 fn print_status(s: &Value) -> Result<(), CtlError> {
