@@ -3,6 +3,12 @@
 //! ```text
 //! /MetaService/http/[v1/]<route>?token=T   Doris Meta Service API (any method; token first)
 //! GET /api/v1/cluster?token=T              this node's view of the cluster (JSON)
+//! GET|POST|DELETE /api/v1/nodes?token=T    membership: list / add / remove     (nodes.rs)
+//! POST /api/v1/leader?token=T&to=N         501: no leadership transfer in openraft 0.9
+//! GET /api/v1/backup?token=T               a consistent backup, streamed        (backup.rs)
+//! GET /api/v1/instances?token=T            instances, clusters, nodes (no secrets)
+//! GET /metrics                             Prometheus text                      (metrics.rs)
+//! GET /                                    the status page (status.html)
 //! GET /healthz                             200 "ok"
 //! GET /readyz                              200 "ready" | 503 "<reason>"
 //! anything else                            404 "http path not found or not allowed"
