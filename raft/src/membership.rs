@@ -23,7 +23,7 @@ const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(120);
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(130);
 
 /// A member's role in the current configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Counts towards quorums and elections.
@@ -33,7 +33,7 @@ pub enum Role {
 }
 
 /// One member, as the leader sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Member {
     /// Node id.
     pub id: u64,

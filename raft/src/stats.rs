@@ -162,7 +162,7 @@ impl Default for Histograms {
 }
 
 /// Cumulative counters since the node started.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatsSnapshot {
     /// fsynced log appends (one redb commit each).
     pub log_appends: u64,

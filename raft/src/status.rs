@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde::Serialize;
 
 /// Raft role of a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum NodeState {
     /// Accepts writes and serves read indexes.
     Leader,
@@ -21,7 +21,7 @@ pub enum NodeState {
 }
 
 /// A node's view of the cluster.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClusterStatus {
     /// This node's id.
     pub node_id: u64,
@@ -43,7 +43,8 @@ pub struct ClusterStatus {
     pub voters: Vec<u64>,
     /// Ids of learners.
     pub learners: Vec<u64>,
-    /// Address of every member, by id.
+    /// Address of every member, by id (JSON object keys are strings).
+    #[schema(value_type = BTreeMap<String, String>)]
     pub nodes: BTreeMap<u64, String>,
     /// How many voters can be lost while a quorum remains.
     pub failure_tolerance: u64,
@@ -56,7 +57,7 @@ pub struct ClusterStatus {
 }
 
 /// One change of the leader known to a node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LeaderChange {
     /// Wall-clock time on this node, milliseconds since the Unix epoch.
     pub at_unix_ms: u64,

@@ -12,6 +12,7 @@ mod keys;
 mod metrics;
 mod nodes;
 mod obj_store;
+mod openapi;
 mod query;
 mod replicate;
 mod routes;
@@ -22,8 +23,12 @@ mod token;
 
 use std::sync::Arc;
 
+pub use body::DORIS_PREFIX;
 pub use metrics::Metrics;
 pub use routes::router;
+pub use routes::Answer;
+pub use routes::DorisRoute;
+pub use routes::DORIS_ROUTES;
 
 /// What every handler shares: one `Arc`, because axum clones the state for every layer and
 /// extractor of every request, and one shared count bounces between cores less than three.

@@ -28,6 +28,17 @@ pub async fn list(State(state): State<AppState>, query: DorisQuery) -> Result<En
     }
 }
 
+/// The body of `POST /api/v1/nodes` (described for the OpenAPI document; [`add`] parses it
+/// leniently, `id` as a number or a decimal string).
+#[derive(utoipa::ToSchema)]
+#[expect(dead_code, reason = "a description of the body add() parses")]
+pub struct AddNode {
+    /// A node id that was never a member.
+    id: u64,
+    /// The new node's `host:port` (its HTTP and Raft address).
+    addr: String,
+}
+
 /// `POST /api/v1/nodes` `{"id": 4, "addr": "host:port"}`: adds a learner, waits for it to catch
 /// up, promotes it to voter; answers with the new member list.
 pub async fn add(State(state): State<AppState>, body: Bytes) -> Result<Envelope, ApiError> {

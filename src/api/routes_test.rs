@@ -10,7 +10,7 @@ use metaraft_raft::RaftNode;
 use reqwest::Method;
 
 use super::router;
-use super::routes::ROUTES;
+use super::routes::DORIS_ROUTES;
 use super::Shared;
 use crate::meta::MetaApp;
 
@@ -114,12 +114,55 @@ async fn status_routes() {
 #[tokio::test]
 async fn every_route_answers_at_both_versions() {
     let s = Server::start().await;
-    for route in ROUTES {
+    for route in DORIS_ROUTES.iter().map(|r| r.name) {
         for prefix in ["", "v1/"] {
             let (status, body) = s.post(&format!("{prefix}{route}"), "{}").await;
             assert!(status != 404 || body.starts_with('{'), "{prefix}{route}: {status} {body}");
         }
     }
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_route_and_its_schemas() {
+    let s = Server::start().await;
+    assert_eq!(s.call(Method::GET, "/api/v1/openapi.json", "").await.0, 403, "the token is checked");
+    let (status, body) = s.call(Method::GET, &format!("/api/v1/openapi.json?token={TOKEN}"), "").await;
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for route in DORIS_ROUTES {
+        for prefix in ["/MetaService/http/", "/MetaService/http/v1/"] {
+            let item = &paths[&format!("{prefix}{}", route.name)];
+            let op = if route.body.is_some() { &item["post"] } else { &item["get"] };
+            assert_eq!(op["summary"], route.summary, "{prefix}{}", route.name);
+            if let Some(body) = route.body {
+                let reference = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+                let name = reference.trim_start_matches("#/components/schemas/");
+                assert_eq!(format!("doris.cloud.{name}"), body.full_name);
+                let schema = &doc["components"]["schemas"][name];
+                let properties = schema["properties"].as_object().unwrap();
+                let fields: Vec<&str> = body.fields.iter().map(|f| f.name()).collect();
+                assert_eq!(properties.keys().map(String::as_str).collect::<Vec<_>>(), fields, "{name}");
+            }
+        }
+    }
+    for route in super::routes::OPS_ROUTES {
+        let method = format!("{:?}", route.method).to_lowercase();
+        assert!(paths[route.path][&method]["summary"].is_string(), "{method} {}", route.path);
+    }
+    // Nested messages are registered too, and int64 fields take numbers or strings.
+    let cluster = &doc["components"]["schemas"]["ClusterPB"]["properties"];
+    assert_eq!(cluster["nodes"]["items"]["$ref"], "#/components/schemas/NodeInfoPB");
+    let ctime = &doc["components"]["schemas"]["NodeInfoPB"]["properties"]["ctime"];
+    assert_eq!(ctime["type"], serde_json::json!(["integer", "string"]));
+    // What /api/v1/nodes prints is what the Member schema says.
+    let (_, listed) = s.call(Method::GET, &format!("/api/v1/nodes?token={TOKEN}"), "").await;
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let printed: Vec<&String> = listed["result"][0].as_object().unwrap().keys().collect();
+    let documented: Vec<&String> =
+        doc["components"]["schemas"]["Member"]["properties"].as_object().unwrap().keys().collect();
+    assert_eq!(printed, documented);
 }
 
 #[tokio::test]
@@ -161,7 +204,8 @@ async fn create_then_get_legacy_instance() {
     assert_eq!(v["msg"], "");
     let r = &v["result"];
     let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut sorted_expected = vec![
+    // Print order is field-number order (serde_json keeps key order here).
+    let expected = vec![
         "user_id",
         "instance_id",
         "name",
@@ -173,8 +217,7 @@ async fn create_then_get_legacy_instance() {
         "enable_storage_vault",
         "multi_version_status",
     ];
-    sorted_expected.sort_unstable();
-    assert_eq!(keys, sorted_expected);
+    assert_eq!(keys, expected);
     assert_eq!(r["obj_info"][0]["sk"], "sk1");
     assert_eq!(r["obj_info"][0]["prefix"], "p");
     assert_eq!(r["obj_info"][0]["encryption_info"]["key_id"], "1");

@@ -15,7 +15,7 @@ use super::envelope::Text;
 use super::query::DorisQuery;
 use super::AppState;
 
-fn guarded(path: &str) -> bool {
+pub(super) fn guarded(path: &str) -> bool {
     let doris = path.strip_prefix(DORIS_PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
     doris || path.starts_with("/api/")
 }

@@ -11,6 +11,7 @@ mod render;
 
 pub use key_types::key_type;
 pub use key_types::KeyType;
+pub use key_types::KEY_TYPES;
 pub use layout::instance_key;
 pub use layout::instance_key_prefix;
 pub use layout::storage_vault_key;

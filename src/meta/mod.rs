@@ -50,6 +50,7 @@ pub use obj_store::prepare_update_ak_sk;
 pub use obj_store::AlterObjOp;
 pub use obj_store::AlterObjStoreInfoRequest;
 pub use obj_store::GetObjStoreInfoRequest;
+pub use obj_store::ObjStoreInfo;
 pub use obj_store::UpdateAkSkRequest;
 pub use obj_store::ECHOES_REQUEST as OBJ_STORE_ECHOES_REQUEST;
 pub use overview::instances as instance_overview;

@@ -1,6 +1,11 @@
 //! `metaraft ctl`: the operator's client. Talks HTTP to any member (trying the next one when a
 //! member does not answer; members forward to the leader themselves), prints tables by default
-//! and the server's JSON with `--json`.
+//! and the server's JSON with `--json`. Operations routes are here; the Doris routes' friendly
+//! forms are in `doris.rs`, typed `key=value` bodies in `fields.rs`, tables in `print.rs`.
+
+mod doris;
+mod fields;
+mod print;
 
 use std::time::Duration;
 
@@ -25,7 +30,7 @@ pub struct CtlArgs {
     #[arg(long, env = "METARAFT_TOKEN", default_value = "greedisgood9999", hide_env_values = true)]
     token: String,
     /// Print the server's JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, global = true)]
     json: bool,
     /// Per-request timeout in seconds (an add waits for the new node to catch up).
     #[arg(long, default_value_t = 150)]
@@ -45,6 +50,27 @@ enum CtlCommand {
     Backup {
         #[arg(long)]
         out: std::path::PathBuf,
+    },
+    /// Doris instances: list, get, create, drop, rename, set-status, sse.
+    #[command(subcommand)]
+    Instance(doris::InstanceCommand),
+    /// Object storage of an instance: get, add, set-obj-ak-sk, update-ak-sk.
+    #[command(subcommand)]
+    Storage(doris::StorageCommand),
+    /// Clusters and their nodes: list, get, add, drop, rename, set-*, add-node, drop-node, …
+    #[command(subcommand)]
+    Cluster(doris::ClusterCommand),
+    /// Doris keys: decode, encode, get (the stored record).
+    #[command(subcommand)]
+    Key(doris::KeyCommand),
+    /// Any Doris route as is: `ctl call get_instance --query instance_id=i1`,
+    /// `ctl call add_cluster '{"instance_id": …}'` (BODY may be `@FILE`).
+    Call {
+        route: String,
+        body: Option<String>,
+        /// A query parameter (repeatable).
+        #[arg(long = "query", value_name = "PARAM=VALUE")]
+        query: Vec<String>,
     },
 }
 
@@ -73,6 +99,9 @@ pub enum CtlError {
     /// Writing the backup file failed.
     #[error("{0}")]
     File(String),
+    /// The command line does not make a valid request.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Renders an answer as a table.
@@ -83,13 +112,20 @@ pub async fn run(args: CtlArgs) -> Result<(), CtlError> {
     let get = reqwest::Method::GET;
     let (answer, print): (Value, Printer) = match &args.command {
         CtlCommand::Backup { out } => return backup(&client, out).await,
+        CtlCommand::Instance(cmd) => match cmd.call()? {
+            Some(call) => return client.doris(call, None).await,
+            None => (client.call(get, "/api/v1/instances", "", None).await?, print_envelope),
+        },
+        CtlCommand::Storage(cmd) => return client.doris(cmd.call()?, None).await,
+        CtlCommand::Cluster(cmd) => return client.doris(cmd.call()?, None).await,
+        CtlCommand::Key(cmd) => return client.doris(cmd.call()?, None).await,
+        CtlCommand::Call { route, body, query } => {
+            let (call, body) = doris::raw_call(route, body.as_deref(), query)?;
+            return client.doris(call, body).await;
+        }
         CtlCommand::Status => (client.call(get, "/api/v1/cluster", "", None).await?, print_status),
         CtlCommand::Nodes(NodesCommand::List) => (client.call(get, "/api/v1/nodes", "", None).await?, print_members),
-        CtlCommand::Nodes(NodesCommand::Add { id, addr }) => {
-            let body = serde_json::json!({ "id": id, "addr": addr });
-            eprintln!("adding node {id} at {addr}: waiting for it to catch up and be promoted…");
-            (client.call(reqwest::Method::POST, "/api/v1/nodes", "", Some(body)).await?, print_members)
-        }
+        CtlCommand::Nodes(NodesCommand::Add { id, addr }) => (add_node(&client, *id, addr).await?, print_members),
         CtlCommand::Nodes(NodesCommand::Remove { id }) => {
             let query = format!("&id={id}");
             (client.call(reqwest::Method::DELETE, "/api/v1/nodes", &query, None).await?, print_members)
@@ -169,14 +205,14 @@ impl<'a> Client<'a> {
         method: reqwest::Method,
         path: &str,
         query: &str,
-        body: Option<&Value>,
+        body: Option<&str>,
     ) -> Result<reqwest::Response, CtlError> {
         let mut failures = Vec::new();
         for base in &self.args.urls {
             let url = format!("{}{path}?token={}{query}", base.trim_end_matches('/'), self.args.token);
             let mut req = self.http.request(method.clone(), &url);
             if let Some(b) = body {
-                req = req.json(b);
+                req = req.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.to_string());
             }
             match req.send().await {
                 Ok(r) if r.status().is_success() => return Ok(r),
@@ -200,7 +236,8 @@ impl<'a> Client<'a> {
         query: &str,
         body: Option<Value>,
     ) -> Result<Value, CtlError> {
-        let resp = self.send(method, path, query, body.as_ref()).await?;
+        let body = body.map(|b| b.to_string());
+        let resp = self.send(method, path, query, body.as_deref()).await?;
         let status = resp.status().as_u16();
         let text = resp.text().await.map_err(|e| CtlError::BadAnswer(e.to_string()))?;
         let value: Value = serde_json::from_str(&text).map_err(|_| CtlError::BadAnswer(text.trim().to_string()))?;
@@ -209,6 +246,79 @@ impl<'a> Client<'a> {
             _ => Ok(value),
         }
     }
+}
+
+impl Client<'_> {
+    /// Sends a Doris call (`body` overrides the call's own, for `ctl call`) and prints the
+    /// answer: text routes as they are, envelopes as tables (or JSON with `--json`).
+    async fn doris(&self, call: doris::DorisCall, body: Option<String>) -> Result<(), CtlError> {
+        let body = body.or_else(|| call.body.as_ref().map(Value::to_string));
+        let method = if body.is_some() { reqwest::Method::POST } else { reqwest::Method::GET };
+        let path = format!("{}/{}", crate::api::DORIS_PREFIX, call.route.name);
+        let query: String = call.query.iter().map(|(k, v)| format!("&{k}={v}")).collect();
+        if matches!(call.route.answer, crate::api::Answer::Text) {
+            let resp = self.send(method, &path, &query, body.as_deref()).await?;
+            print!("{}", resp.text().await.map_err(|e| CtlError::BadAnswer(e.to_string()))?);
+            return Ok(());
+        }
+        let resp = self.send(method, &path, &query, body.as_deref()).await?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| CtlError::BadAnswer(e.to_string()))?;
+        let value: Value = serde_json::from_str(&text).map_err(|_| CtlError::BadAnswer(text.trim().to_string()))?;
+        if value.get("code").and_then(Value::as_str) != Some("OK") {
+            return Err(refusal(status, &text));
+        }
+        if self.args.json {
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        } else {
+            print_envelope(&value)?;
+        }
+        Ok(())
+    }
+}
+
+/// An envelope's `result` as tables, or `OK` when it has none.
+fn print_envelope(answer: &Value) -> Result<(), CtlError> {
+    match answer.get("result") {
+        Some(result) => print::result(result),
+        None => println!("OK"),
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/nodes`, with a progress bar of the new learner's catch-up: while the add runs
+/// (it returns once the node is promoted), the member list is polled for its matched index.
+async fn add_node(client: &Client<'_>, id: u64, addr: &str) -> Result<Value, CtlError> {
+    let body = serde_json::json!({ "id": id, "addr": addr });
+    let add = client.call(reqwest::Method::POST, "/api/v1/nodes", "", Some(body));
+    tokio::pin!(add);
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} entries ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("node {id}: catching up"));
+    let mut poll = tokio::time::interval(Duration::from_millis(250));
+    let result = loop {
+        tokio::select! {
+            result = &mut add => break result,
+            _ = poll.tick() => {
+                let Ok(member) = client.call(reqwest::Method::GET, "/api/v1/nodes", &format!("&id={id}"), None).await else {
+                    continue; // not a learner yet
+                };
+                let m = member.get("result").unwrap_or(&Value::Null);
+                let matched = m.get("matched_index").and_then(Value::as_u64).unwrap_or(0);
+                let lag = m.get("lag").and_then(Value::as_u64).unwrap_or(0);
+                bar.set_length(matched + lag);
+                bar.set_position(matched);
+                if m.get("role").and_then(Value::as_str) == Some("voter") {
+                    bar.set_message(format!("node {id}: voter"));
+                }
+            }
+        }
+    };
+    bar.finish_and_clear();
+    result
 }
 
 /// An error answer: the envelope's code and message when it has one, else the plain text.
