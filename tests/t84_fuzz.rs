@@ -26,15 +26,15 @@ const SEEDS: &[&str] = &["seed-1", "seed-2"];
 /// The server's body limit (`api::body::MAX_BODY_BYTES`).
 const BODY_LIMIT: usize = 1 << 20;
 
-/// Every Doris route registered in `doris_routes()` of `src/api/routes.rs`.
+/// Every Doris route of the `DORIS_ROUTES` table in `src/api/routes.rs` (one `doris_route!(name, …)` each).
 fn routes() -> Vec<String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/routes.rs");
     let text = std::fs::read_to_string(path).expect("read src/api/routes.rs");
-    let start = text.find("fn doris_routes").expect("doris_routes() in routes.rs");
+    let start = text.find("pub static DORIS_ROUTES").expect("DORIS_ROUTES in routes.rs");
     let body = &text[start..];
-    let body = &body[..body.find("\n}\n").expect("end of doris_routes()")];
+    let body = &body[..body.find("\n];\n").expect("end of DORIS_ROUTES")];
     let routes: Vec<String> =
-        body.split(".route(\"/").skip(1).filter_map(|rest| rest.split('"').next()).map(str::to_string).collect();
+        body.split("doris_route!(").skip(1).filter_map(|rest| rest.split(',').next()).map(str::to_string).collect();
     assert!(routes.len() >= 5 && routes.iter().any(|r| r == "create_instance"), "routes parsed: {routes:?}");
     routes
 }
