@@ -32,9 +32,19 @@ pub fn run(args: RestoreArgs) -> Result<(), String> {
     }
     let started = std::time::Instant::now();
     let file = std::fs::File::open(&args.from).map_err(|e| format!("{}: {e}", args.from.display()))?;
-    let summary =
-        metaraft_raft::restore(std::io::BufReader::with_capacity(1 << 20, file), &args.data_dir, args.node_id)
-            .map_err(|e| e.to_string())?;
+    let size = file.metadata().map_err(|e| format!("{}: {e}", args.from.display()))?.len();
+    // The bar counts bytes read from the file; indicatif draws nothing when stderr is not a terminal.
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "restoring [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let input = bar.wrap_read(std::io::BufReader::with_capacity(1 << 20, file));
+    let restored = metaraft_raft::restore(input, &args.data_dir, args.node_id);
+    bar.finish_and_clear();
+    let summary = restored.map_err(|e| e.to_string())?;
     println!(
         "restored {} records (source applied index {}, source cluster {}) into {} for node {} in {:.1} s; sha256 {}",
         summary.pairs,
