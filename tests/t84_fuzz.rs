@@ -204,6 +204,11 @@ fn violation(route: &str, method: &str, resp: &Resp, expect_403: bool) -> Option
     if resp.status == 200 && TEXT_ROUTES.contains(&route.trim_start_matches("v1/")) {
         return None;
     }
+    // get_tablet_stats answers a refusal with its status and an empty text body (endpoints §19).
+    if route.trim_start_matches("v1/") == "get_tablet_stats" && resp.body == "\n" {
+        return (!matches!(resp.status, 400 | 404 | 500))
+            .then(|| format!("HTTP {} for a refused stats read", resp.status));
+    }
     let Ok(json) = serde_json::from_str::<serde_json::Value>(&resp.body) else {
         return Some("not a JSON envelope".into());
     };

@@ -17,16 +17,14 @@ use crate::meta::pb::GetClusterStatusRequest;
 use crate::meta::ClusterOp;
 use crate::meta::ClusterSelection;
 use crate::meta::Command;
-use crate::meta::Reply;
 use crate::pbjson;
 use crate::pbjson::json::Json;
 
 /// The shared write path: stateless checks, then one replicated `alter_cluster` command.
 async fn alter(state: &AppState, op: ClusterOp, request: AlterClusterRequest) -> Result<Envelope, ApiError> {
     let command = meta::prepare_alter_cluster(op, request, now_secs())?;
-    match replicate::propose(state, &Command::AlterCluster(Box::new(command))).await?? {
-        Reply::Done => Ok(Envelope::ok()),
-    }
+    replicate::propose(state, &Command::AlterCluster(Box::new(command))).await??;
+    Ok(Envelope::ok())
 }
 
 macro_rules! alter_routes {

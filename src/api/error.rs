@@ -76,7 +76,8 @@ impl From<ServiceCode> for MetaCode {
         match code {
             ServiceCode::Ok => MetaCode::Ok,
             ServiceCode::InvalidArgument | ServiceCode::ProtobufParseErr => MetaCode::InvalidArgument,
-            ServiceCode::ClusterNotFound => MetaCode::NotFound,
+            // [M]: TABLET_NOT_FOUND is a 404 too ([C] sent 500).
+            ServiceCode::ClusterNotFound | ServiceCode::TabletNotFound => MetaCode::NotFound,
             ServiceCode::AlreadyExisted => MetaCode::AlreadyExisted,
             _ => MetaCode::InternalError,
         }

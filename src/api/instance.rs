@@ -20,7 +20,6 @@ use crate::meta::AlterInstanceOp;
 use crate::meta::AlterInstancePlan;
 use crate::meta::AlterInstanceRequest;
 use crate::meta::Command;
-use crate::meta::Reply;
 use crate::pbjson;
 use crate::pbjson::json::Json;
 
@@ -40,9 +39,8 @@ pub async fn create_instance(
     DorisJson(request): DorisJson<CreateInstanceRequest>,
 ) -> Result<Envelope, ApiError> {
     let command = meta::prepare_create_instance(request, now_secs(), new_guid, &state.secrets)?;
-    match replicate::propose(&state, &Command::CreateInstance(Box::new(command))).await?? {
-        Reply::Done => Ok(Envelope::ok()),
-    }
+    replicate::propose(&state, &Command::CreateInstance(Box::new(command))).await??;
+    Ok(Envelope::ok())
 }
 
 /// `get_instance?instance_id=…|cloud_unique_id=…[&consistency=stale]`. Doris prints `result`
@@ -74,9 +72,10 @@ async fn alter_instance(
         request.op = Some(op);
     }
     match meta::prepare_alter_instance(request, now_secs())? {
-        AlterInstancePlan::Write(cmd) => match replicate::propose(&state, &Command::AlterInstance(cmd)).await?? {
-            Reply::Done => Ok(Envelope::ok()),
-        },
+        AlterInstancePlan::Write(cmd) => {
+            replicate::propose(&state, &Command::AlterInstance(cmd)).await??;
+            Ok(Envelope::ok())
+        }
         AlterInstancePlan::Refresh(id) => {
             replicate::read(&state, Consistency::Linearizable, move |kv| meta::refresh_instance(kv, &id)).await??;
             Ok(Envelope::ok())

@@ -19,8 +19,6 @@ use crate::meta;
 use crate::meta::Lookup;
 use crate::meta::MetaError;
 use crate::meta::ServiceCode;
-use crate::meta::StoredValue;
-use crate::pbjson;
 use crate::pbjson::json::Json;
 
 /// A 200 text reply of raw bytes; the dispatcher's `"\n"` is appended.
@@ -101,11 +99,7 @@ pub async fn get_value(State(state): State<AppState>, query: DorisQuery) -> Resu
     let shown = keys::hex(&key);
     let lookup = replicate::read(&state, consistency, move |kv| Ok(meta::get_value(kv, message, &key)?)).await??;
     let json = match lookup {
-        Lookup::Found(value) => match *value {
-            StoredValue::Instance(v) => pbjson::encode(&v),
-            StoredValue::StorageVault(v) => pbjson::encode(&v),
-            StoredValue::RamUser(v) => pbjson::encode(&v),
-        },
+        Lookup::Found(json) => json,
         Lookup::NotFound => {
             return Err(MetaError::new(ServiceCode::KvTxnGetErr, format!("kv not found, key={shown}")).into())
         }

@@ -9,6 +9,7 @@ mod envelope;
 mod error;
 mod instance;
 mod keys;
+mod load;
 mod metrics;
 mod nodes;
 mod obj_store;
@@ -18,6 +19,7 @@ mod replicate;
 mod routes;
 #[cfg(test)]
 mod routes_test;
+mod rpc;
 mod status;
 mod token;
 

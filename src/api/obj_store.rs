@@ -18,7 +18,6 @@ use crate::meta::AlterObjStoreInfoRequest;
 use crate::meta::Command;
 use crate::meta::GetObjStoreInfoRequest;
 use crate::meta::MetaError;
-use crate::meta::Reply;
 use crate::meta::UpdateAkSkRequest;
 use crate::pbjson;
 use crate::pbjson::json::Json;
@@ -33,9 +32,8 @@ fn echo<T: ProtoMessage>(mut e: MetaError, request: &T) -> ApiError {
 
 /// Proposes `command` and answers `{"code": "OK", "msg": ""}`, or the refusal completed by [`echo`].
 async fn propose<T: ProtoMessage>(state: &AppState, command: Command, plain: &T) -> Result<Envelope, ApiError> {
-    match replicate::propose(state, &command).await?.map_err(|e| echo(e, plain))? {
-        Reply::Done => Ok(Envelope::ok()),
-    }
+    replicate::propose(state, &command).await?.map_err(|e| echo(e, plain))?;
+    Ok(Envelope::ok())
 }
 
 /// `add_obj_info` / `legacy_update_ak_sk`: Doris's `alter_obj_store_info` with the route's op.

@@ -50,6 +50,9 @@ use super::routes::OpsRoute;
 use super::routes::Param;
 use super::routes::DORIS_ROUTES;
 use super::routes::OPS_ROUTES;
+use super::rpc::RpcMethod;
+use super::rpc::RPC_METHODS;
+use super::rpc::SERVICE_PREFIXES;
 use crate::keys::KEY_TYPES;
 use crate::meta::schema::Kind;
 use crate::meta::schema::Label;
@@ -81,6 +84,15 @@ pub fn build() -> OpenApi {
             let mut op = op.clone();
             op.operation_id = Some(format!("{}{}", route.name, if prefix.ends_with("v1") { "_v1" } else { "" }));
             paths = paths.path(format!("{prefix}/{}", route.name), PathItem::new(method, op));
+        }
+    }
+    for method in RPC_METHODS {
+        let op = rpc_operation(method, &mut schemas);
+        for prefix in SERVICE_PREFIXES {
+            let mut op = op.clone();
+            let qualified = if prefix.contains('.') { "_qualified" } else { "" };
+            op.operation_id = Some(format!("rpc_{}{qualified}", method.name));
+            paths = paths.path(format!("{prefix}/{}", method.name), PathItem::new(HttpMethod::Post, op));
         }
     }
     let mut ops = PathsBuilder::new().build();
@@ -157,6 +169,25 @@ fn doris_operation(route: &DorisRoute, schemas: &mut Schemas) -> utoipa::openapi
         Answer::Text => text_response("the text Doris prints", "text/plain"),
     };
     with_errors(op.response("200", ok)).build()
+}
+
+fn rpc_operation(method: &RpcMethod, schemas: &mut Schemas) -> utoipa::openapi::path::Operation {
+    let kind = if method.writes { "a write through the Raft log" } else { "a linearizable read" };
+    let request = message(method.request, schemas);
+    let response = message(method.response, schemas);
+    OperationBuilder::new()
+        .summary(Some(format!("brpc method `{}` ({kind})", method.name)))
+        .tag("brpc methods (load path)")
+        .security(SecurityRequirement::new::<_, [&str; 0], &str>("token", []))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .description(Some("brpc JSON: exact proto names, int64 as number or string, enums by name or number"))
+                .content("application/json", ContentBuilder::new().schema(Some(request)).build())
+                .build(),
+        ))
+        .response("200", json_response("the response message, `status` inside, whatever its code", response))
+        .response("400", text_response("`[E1003]Fail to parse http json body as …`", "text/plain"))
+        .build()
 }
 
 fn ops_operation(route: &OpsRoute, schemas: &mut Schemas) -> utoipa::openapi::path::Operation {

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! /MetaService/http/[v1/]<route>?token=T   Doris Meta Service API (any method; token first)
+//! /MetaService/<method>?token=T             Doris's brpc methods, brpc's JSON mapping (rpc.rs)
 //! GET /api/v1/cluster?token=T              this node's view of the cluster (JSON)
 //! GET|POST|DELETE /api/v1/nodes?token=T    membership: list / add / remove     (nodes.rs)
 //! POST /api/v1/leader?token=T&to=N         501: no leadership transfer in openraft 0.9
@@ -39,6 +40,7 @@ use super::envelope::route_not_found;
 use super::error::log_errors;
 use super::instance;
 use super::keys;
+use super::load;
 use super::metrics;
 use super::nodes;
 use super::obj_store;
@@ -47,6 +49,7 @@ use super::openapi::array_of;
 use super::openapi::messages_of;
 use super::openapi::schema_of;
 use super::openapi::Schemas;
+use super::rpc;
 use super::status;
 use super::token::check_token;
 use super::AppState;
@@ -56,6 +59,9 @@ use crate::meta::pb::CreateInstanceRequest;
 use crate::meta::pb::GetClusterRequest;
 use crate::meta::pb::GetClusterStatusRequest;
 use crate::meta::pb::InstanceInfoPb;
+use crate::meta::pb_txn::AbortTxnRequest;
+use crate::meta::pb_txn::FinishTabletJobRequest;
+use crate::meta::pb_txn::GetTabletStatsRequest;
 use crate::meta::schema::MessageSchema;
 use crate::meta::schema::ProtoMessage as _;
 use crate::meta::AlterInstanceRequest;
@@ -195,6 +201,13 @@ pub static DORIS_ROUTES: &[DorisRoute] = &[
         body: None, query: &[KEY_TYPE, UNICODE], Answer::Text),
     doris_route!(get_value, keys::get_value, "The record stored under a key, as compact protobuf JSON",
         body: None, query: &[KEY_TYPE, HEX_KEY, CONSISTENCY], Answer::Text),
+    // --- transactions, tablets, compaction jobs (load.rs; the brpc methods are in rpc.rs)
+    doris_route!(get_tablet_stats, load::get_tablet_stats, "Tablet stats as protobuf text (DebugString)",
+        body: Some(GetTabletStatsRequest::SCHEMA), query: NONE, Answer::Text),
+    doris_route!(abort_txn, load::abort_txn, "Abort a load transaction by txn_id, or by db_id + label",
+        body: Some(AbortTxnRequest::SCHEMA), query: NONE, Answer::Ok),
+    doris_route!(abort_tablet_job, load::abort_tablet_job, "Abort a running compaction job of a tablet",
+        body: Some(FinishTabletJobRequest::SCHEMA), query: NONE, Answer::Ok),
 ];
 
 /// The Doris routes, relative to `/MetaService/http[/v1]`.
@@ -292,6 +305,7 @@ pub fn router(state: AppState) -> Router {
         .nest(DORIS_PREFIX, doris_routes())
         .nest(&format!("{DORIS_PREFIX}/v1"), doris_routes())
         .merge(ops)
+        .merge(rpc::routes())
         .route_layer(from_fn_with_state(state.clone(), metrics::record))
         .fallback(route_not_found)
         // Inside the token check: a bad token is refused before any body byte is read.

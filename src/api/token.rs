@@ -3,6 +3,7 @@
 //! and our own `/api/` routes; everything else (health probes, the raft crate's `/raft/*`, which
 //! has its own cluster secret) passes untouched.
 
+use super::rpc::SERVICE_PREFIXES;
 use axum::extract::Request;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +18,9 @@ use super::AppState;
 
 pub(super) fn guarded(path: &str) -> bool {
     let doris = path.strip_prefix(DORIS_PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    doris || path.starts_with("/api/")
+    // The brpc methods (`/MetaService/<method>`, rpc.rs) take the same token.
+    let rpc = SERVICE_PREFIXES.iter().any(|p| path.strip_prefix(p).is_some_and(|rest| rest.starts_with('/')));
+    doris || rpc || path.starts_with("/api/")
 }
 
 /// 403 `incorrect token, token=<given>` / `token=(not given)` when missing or empty.
@@ -48,7 +51,10 @@ mod test {
         assert!(guarded("/MetaService/http/"));
         assert!(guarded("/MetaService/http/nope"));
         assert!(guarded("/api/v1/cluster"));
-        assert!(!guarded("/MetaService/httpx"));
+        assert!(guarded("/MetaService/httpx"));
+        assert!(guarded("/MetaService/begin_txn"));
+        assert!(guarded("/doris.cloud.MetaService/begin_txn"));
+        assert!(!guarded("/MetaServicex"));
         assert!(!guarded("/raft/append"));
         assert!(!guarded("/healthz"));
         assert!(!guarded("/readyz"));

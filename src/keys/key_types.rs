@@ -169,6 +169,39 @@ impl KeyType {
     }
 }
 
+/// A typed key parameter, for keys built by code rather than from query strings.
+#[derive(Debug, Clone, Copy)]
+pub enum Arg<'a> {
+    /// A string element.
+    S(&'a str),
+    /// An int64 element.
+    I(i64),
+}
+
+impl KeyType {
+    /// Encodes the key from typed values in [`KeyType::params`] order. With fewer values than
+    /// parameters the result is the prefix shared by every key that starts with them (for scans).
+    /// A value of the wrong kind for its element is encoded as that element's kind of zero.
+    pub fn encode_args(&self, args: &[Arg<'_>]) -> Vec<u8> {
+        let User(parts) = self.layout else {
+            let params: Vec<String> =
+                args.iter().map(|a| if let Arg::S(s) = a { (*s).to_string() } else { String::new() }).collect();
+            let params: Vec<&str> = params.iter().map(String::as_str).collect();
+            return self.encode(&params);
+        };
+        let mut out = vec![USER_KEY_SPACE];
+        for part in parts {
+            match *part {
+                Lit(s) => encode_bytes(&mut out, s.as_bytes()),
+                Str(i) | Int(i) if i >= args.len() => break,
+                Str(i) => encode_bytes(&mut out, if let Some(Arg::S(s)) = args.get(i) { s.as_bytes() } else { b"" }),
+                Int(i) => encode_int64(&mut out, if let Some(Arg::I(n)) = args.get(i) { *n } else { 0 }),
+            }
+        }
+        out
+    }
+}
+
 /// C `strtoll(s, nullptr, 10)`: leading white space, an optional sign, decimal digits up to the
 /// first non-digit; no digits → 0; out of range → `i64::MAX` / `i64::MIN`.
 pub fn strtoll(s: &str) -> i64 {

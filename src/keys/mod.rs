@@ -7,6 +7,7 @@
 mod codec;
 mod key_types;
 mod layout;
+pub mod load;
 mod render;
 
 pub use key_types::key_type;

@@ -31,6 +31,7 @@ fn dispatch(kv: &mut KvWrite<'_, '_>, command: &Command) -> Outcome<Reply> {
         Command::AlterObjStore(c) => super::obj_store::apply_alter(kv, c),
         Command::UpdateAkSk(c) => super::obj_store::apply_update_ak_sk(kv, c),
         Command::AlterCluster(c) => super::cluster::alter(kv, c),
+        Command::Load(c) => Ok(Reply::Load(Box::new(super::load::apply(kv, c)?))),
     }
 }
 

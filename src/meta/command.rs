@@ -27,6 +27,8 @@ pub enum Command {
     UpdateAkSk(super::obj_store::UpdateAkSk),
     /// Every cluster/node write route (`alter_cluster`; boxed like the other large commands).
     AlterCluster(Box<super::cluster::AlterCluster>),
+    /// A brpc write method of the load path (`begin_txn`, `commit_txn`, `create_tablets`, …).
+    Load(Box<super::load::LoadCommand>),
 }
 
 impl Tagged for Command {
@@ -42,6 +44,7 @@ impl Command {
             Command::AlterObjStore(_) => "alter_obj_store_info",
             Command::UpdateAkSk(_) => "update_ak_sk",
             Command::AlterCluster(c) => c.op.route(),
+            Command::Load(c) => c.op.name(),
         }
     }
 
@@ -64,10 +67,12 @@ pub struct CreateInstance {
 }
 
 /// What a successful command answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Reply {
     /// Done; the route answers `{"code": "OK", "msg": ""}`.
     Done,
+    /// A load-path method's response (its status inside, refusals included).
+    Load(Box<super::load::LoadReply>),
 }
 
 /// The replicated result of one command.

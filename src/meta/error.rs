@@ -6,52 +6,49 @@
 use serde::Deserialize;
 use serde::Serialize;
 
-/// The subset of Doris's `MetaServiceCode` (cloud.proto, transport §3.5) that metaraft produces.
-/// The HTTP layer folds these into the five envelope codes (transport §3.2); the full name shows
-/// up only where Doris embeds a `status` object inside `result`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum ServiceCode {
-    /// Success.
-    Ok,
-    /// A request field is missing or malformed.
-    InvalidArgument,
-    /// A KV read failed, including a missing key the handler does not special-case.
-    KvTxnGetErr,
-    /// The body is not a valid request message.
-    ProtobufParseErr,
-    /// Instance or cluster not found where the handler special-cases it.
-    ClusterNotFound,
-    /// The object already exists.
-    AlreadyExisted,
-    /// A storage vault is missing.
-    StorageVaultNotFound,
-    /// Decrypting a stored secret failed.
-    ErrDecrypt,
-    /// Encrypting a secret failed.
-    ErrEncrypt,
-    /// A cluster update without its private endpoint.
-    ClusterEndpointMissing,
-    /// Catch-all for string-only errors.
-    UndefinedErr,
+use super::schema::proto_enum;
+use super::schema::ProtoEnum;
+
+proto_enum! {
+    /// Doris's `MetaServiceCode` (cloud.proto, transport §3.5): the codes metaraft produces. The
+    /// HTTP layer folds them into the five envelope codes (transport §3.2); the full name shows up
+    /// where Doris embeds a `status` object (inside `result`, and in every brpc-method reply).
+    /// Declaration order is the replicated encoding (bincode variant index): append only. The
+    /// numbers are as recalled from cloud.proto and never reach the wire (replies print names).
+    pub enum ServiceCode = "doris.cloud.MetaServiceCode" {
+        Ok = "OK" 0,
+        InvalidArgument = "INVALID_ARGUMENT" 1001,
+        KvTxnGetErr = "KV_TXN_GET_ERR" 2002,
+        ProtobufParseErr = "PROTOBUF_PARSE_ERR" 3001,
+        ClusterNotFound = "CLUSTER_NOT_FOUND" 1002,
+        AlreadyExisted = "ALREADY_EXISTED" 6001,
+        StorageVaultNotFound = "STORAGE_VAULT_NOT_FOUND" 6002,
+        ErrDecrypt = "ERR_DECPYPT" 7002,
+        ErrEncrypt = "ERR_ENCRYPT" 7001,
+        ClusterEndpointMissing = "CLUSTER_ENDPOINT_MISSING" 1003,
+        UndefinedErr = "UNDEFINED_ERR" 1000000,
+        TxnGenIdErr = "TXN_GEN_ID_ERR" 4001,
+        TxnDuplicatedReq = "TXN_DUPLICATED_REQ" 4002,
+        TxnLabelAlreadyUsed = "TXN_LABEL_ALREADY_USED" 4003,
+        TxnInvalidStatus = "TXN_INVALID_STATUS" 4004,
+        TxnLabelNotFound = "TXN_LABEL_NOT_FOUND" 4005,
+        TxnIdNotFound = "TXN_ID_NOT_FOUND" 4006,
+        TxnAlreadyAborted = "TXN_ALREADY_ABORTED" 4007,
+        TxnAlreadyVisible = "TXN_ALREADY_VISIBLE" 4008,
+        TxnAlreadyPrecommited = "TXN_ALREADY_PRECOMMITED" 4009,
+        VersionNotFound = "VERSION_NOT_FOUND" 4010,
+        TabletNotFound = "TABLET_NOT_FOUND" 4011,
+        StaleTabletCache = "STALE_TABLET_CACHE" 4012,
+        JobTabletBusy = "JOB_TABLET_BUSY" 5001,
+        JobExpired = "JOB_EXPIRED" 5003,
+    }
 }
 
 impl ServiceCode {
     /// Doris's enum name, as printed inside embedded `status` objects.
     pub fn name(self) -> &'static str {
-        match self {
-            ServiceCode::Ok => "OK",
-            ServiceCode::InvalidArgument => "INVALID_ARGUMENT",
-            ServiceCode::KvTxnGetErr => "KV_TXN_GET_ERR",
-            ServiceCode::ProtobufParseErr => "PROTOBUF_PARSE_ERR",
-            ServiceCode::ClusterNotFound => "CLUSTER_NOT_FOUND",
-            ServiceCode::AlreadyExisted => "ALREADY_EXISTED",
-            ServiceCode::StorageVaultNotFound => "STORAGE_VAULT_NOT_FOUND",
-            ServiceCode::ErrDecrypt => "ERR_DECPYPT",
-            ServiceCode::ErrEncrypt => "ERR_ENCRYPT",
-            ServiceCode::ClusterEndpointMissing => "CLUSTER_ENDPOINT_MISSING",
-            ServiceCode::UndefinedErr => "UNDEFINED_ERR",
-        }
+        // Variants are declared in schema order, so the discriminant indexes the schema.
+        <Self as ProtoEnum>::SCHEMA.values.get(self as usize).map_or("UNDEFINED_ERR", |(name, _)| *name)
     }
 }
 

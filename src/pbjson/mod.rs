@@ -33,13 +33,39 @@ use json::Json;
 #[error("{0}")]
 pub struct FieldError(pub String);
 
+/// Which JSON ↔ protobuf mapping: Doris's HTTP routes use protobuf's own JSON parser and
+/// `proto_to_json`; brpc's built-in HTTP access to RPC methods uses its `json2pb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// protobuf 3.21 `JsonStringToMessage` (lenient pass) / `proto_to_json`.
+    Protobuf,
+    /// brpc `json2pb` (txn-tablet-rpc §4.2/§4.3): exact proto names only; a value of the wrong
+    /// type for an optional singular field is dropped, one inside a repeated field fails the
+    /// request; int32/bool only from their JSON type; int64 printed as numbers.
+    Brpc,
+}
+
 /// Converts parsed JSON into message `T`.
 pub fn decode<T: ProtoMessage>(json: &Json) -> Result<T, FieldError> {
+    decode_in(json, Dialect::Protobuf)
+}
+
+/// Converts parsed JSON into message `T` as brpc's `json2pb` does; the error is brpc's
+/// `Fail to parse http json body as <message>: <detail>`.
+pub fn decode_brpc<T: ProtoMessage>(json: &Json) -> Result<T, FieldError> {
+    decode_in::<T>(json, Dialect::Brpc)
+        .map_err(|e| FieldError(format!("Fail to parse http json body as {}: {}", T::SCHEMA.full_name, e.0)))
+}
+
+fn decode_in<T: ProtoMessage>(json: &Json, dialect: Dialect) -> Result<T, FieldError> {
     let Json::Object(entries) = json else {
-        return Err(FieldError(": Root element must be a message.".into()));
+        return Err(FieldError(match dialect {
+            Dialect::Protobuf => ": Root element must be a message.".into(),
+            Dialect::Brpc => "The input is not a json object".into(),
+        }));
     };
     let mut last_error = None;
-    let map = message(T::SCHEMA, entries, "", &mut last_error);
+    let map = message(T::SCHEMA, entries, "", &mut last_error, dialect);
     if let Some(e) = last_error {
         return Err(e);
     }
@@ -49,8 +75,18 @@ pub fn decode<T: ProtoMessage>(json: &Json) -> Result<T, FieldError> {
 
 /// Renders message `T` as `proto_to_json` would.
 pub fn encode<T: ProtoMessage>(msg: &T) -> Json {
+    encode_in(msg, Dialect::Protobuf)
+}
+
+/// Renders message `T` as brpc's `ProtoMessageToJson` does for an RPC reply: like [`encode`]
+/// but int64 as JSON numbers.
+pub fn encode_brpc<T: ProtoMessage>(msg: &T) -> Json {
+    encode_in(msg, Dialect::Brpc)
+}
+
+fn encode_in<T: ProtoMessage>(msg: &T, dialect: Dialect) -> Json {
     match serde_json::to_value(msg) {
-        Ok(Value::Object(map)) => render_message(T::SCHEMA, &map),
+        Ok(Value::Object(map)) => render_message(T::SCHEMA, &map, dialect),
         // Every ProtoMessage serializes to an object; anything else would be a schema bug.
         _ => Json::Object(Vec::new()),
     }
@@ -100,10 +136,15 @@ fn message(
     entries: &[(String, Json)],
     path: &str,
     err: &mut Option<FieldError>,
+    dialect: Dialect,
 ) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in entries {
-        let Some(field) = schema.field(key) else { continue };
+        let field = match dialect {
+            Dialect::Protobuf => schema.field(key),
+            Dialect::Brpc => schema.fields.iter().find(|f| f.name() == key),
+        };
+        let Some(field) = field else { continue };
         if matches!(value, Json::Null) {
             continue;
         }
@@ -112,6 +153,10 @@ fn message(
             Label::Repeated => {
                 let items: Vec<&Json> = match value {
                     Json::Array(items) => items.iter().collect(),
+                    _ if dialect == Dialect::Brpc => {
+                        *err = Some(FieldError(format!("Invalid value for repeated field `{fpath}'")));
+                        continue;
+                    }
                     single => vec![single],
                 };
                 let slot = out.entry(field.name()).or_insert_with(|| Value::Array(Vec::new()));
@@ -120,7 +165,7 @@ fn message(
                         continue;
                     }
                     let ipath = format!("{fpath}[{i}]");
-                    if let (Some(v), Value::Array(list)) = (single(field, item, &ipath, err), &mut *slot) {
+                    if let (Some(v), Value::Array(list)) = (single(field, item, &ipath, err, dialect), &mut *slot) {
                         list.push(v);
                     }
                 }
@@ -133,17 +178,29 @@ fn message(
                 let slot = out.entry(field.name()).or_insert_with(|| Value::Object(Map::new()));
                 for (k, item) in pairs {
                     let ipath = format!("{fpath}[\"{k}\"]");
-                    if let (Some(v), Value::Object(m)) = (single(field, item, &ipath, err), &mut *slot) {
+                    if let (Some(v), Value::Object(m)) = (single(field, item, &ipath, err, dialect), &mut *slot) {
                         m.insert(k.clone(), v);
                     }
                 }
             }
             Label::Optional | Label::Required => {
                 if matches!(value, Json::Array(_)) {
-                    *err = Some(invalid_name(path, key, "Proto field is not repeating, cannot start list."));
+                    if dialect == Dialect::Protobuf {
+                        *err = Some(invalid_name(path, key, "Proto field is not repeating, cannot start list."));
+                    }
                     continue;
                 }
-                let Some(v) = single(field, value, &fpath, err) else { continue };
+                // json2pb drops a mistyped optional field and goes on; its error is not reported.
+                // Errors inside a nested message are the nested fields' own.
+                let nested = matches!((field.kind, value), (Kind::Message(_), Json::Object(_)));
+                let mut field_err = None;
+                let v = single(field, value, &fpath, if nested { &mut *err } else { &mut field_err }, dialect);
+                if let Some(e) = field_err {
+                    if dialect == Dialect::Protobuf || field.label == Label::Required {
+                        *err = Some(e);
+                    }
+                }
+                let Some(v) = v else { continue };
                 match (out.get_mut(field.name()), v) {
                     (Some(Value::Object(prev)), Value::Object(next)) => merge(prev, next),
                     (_, v) => {
@@ -174,15 +231,30 @@ fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
     }
 }
 
-fn single(field: &FieldSchema, value: &Json, path: &str, err: &mut Option<FieldError>) -> Option<Value> {
+fn single(
+    field: &FieldSchema,
+    value: &Json,
+    path: &str,
+    err: &mut Option<FieldError>,
+    dialect: Dialect,
+) -> Option<Value> {
     let kind = field.kind;
     let bad = |err: &mut Option<FieldError>| {
-        *err = Some(invalid_value(path, kind, value));
+        *err = Some(match dialect {
+            Dialect::Protobuf => invalid_value(path, kind, value),
+            Dialect::Brpc => FieldError(format!(
+                "Invalid value `{}' for field `{path}' which SHOULD be {}",
+                show(value),
+                kind.type_name()
+            )),
+        });
         None
     };
+    let brpc = dialect == Dialect::Brpc;
     match (kind, value) {
         (Kind::String, Json::String(s)) => Some(Value::String(s.clone())),
         (Kind::Bool, Json::Bool(b)) => Some(Value::Bool(*b)),
+        (Kind::Bool | Kind::Int32, Json::String(_)) if brpc => bad(err),
         (Kind::Bool, Json::String(s)) if s == "true" || s == "false" => Some(Value::Bool(s == "true")),
         (Kind::Int32, Json::Number(t) | Json::String(t)) => match integer(t).and_then(|n| i32::try_from(n).ok()) {
             Some(n) => Some(Value::from(n)),
@@ -212,7 +284,7 @@ fn single(field: &FieldSchema, value: &Json, path: &str, err: &mut Option<FieldE
                 }
             }
         }
-        (Kind::Message(m), Json::Object(entries)) => Some(Value::Object(message(m, entries, path, err))),
+        (Kind::Message(m), Json::Object(entries)) => Some(Value::Object(message(m, entries, path, err, dialect))),
         _ => bad(err),
     }
 }
@@ -233,7 +305,7 @@ fn integer(text: &str) -> Option<i128> {
     (f.is_finite() && f.fract() == 0.0 && (n as f64) == f).then_some(n)
 }
 
-fn render_message(schema: &'static MessageSchema, map: &Map<String, Value>) -> Json {
+fn render_message(schema: &'static MessageSchema, map: &Map<String, Value>, dialect: Dialect) -> Json {
     let mut out = Vec::new();
     for field in schema.fields {
         let Some(value) = map.get(field.name()) else { continue };
@@ -243,31 +315,33 @@ fn render_message(schema: &'static MessageSchema, map: &Map<String, Value>) -> J
                 if items.is_empty() {
                     continue;
                 }
-                Json::Array(items.iter().map(|v| render_single(field.kind, v)).collect())
+                Json::Array(items.iter().map(|v| render_single(field.kind, v, dialect)).collect())
             }
             (Label::Map, Value::Object(m)) => {
                 if m.is_empty() {
                     continue;
                 }
-                Json::Object(m.iter().map(|(k, v)| (k.clone(), render_single(field.kind, v))).collect())
+                Json::Object(m.iter().map(|(k, v)| (k.clone(), render_single(field.kind, v, dialect))).collect())
             }
-            (_, v) => render_single(field.kind, v),
+            (_, v) => render_single(field.kind, v, dialect),
         };
         out.push((field.name().to_string(), rendered));
     }
     Json::Object(out)
 }
 
-fn render_single(kind: Kind, value: &Value) -> Json {
+fn render_single(kind: Kind, value: &Value, dialect: Dialect) -> Json {
     match (kind, value) {
-        (Kind::Int64 | Kind::Uint64, Value::Number(n)) => Json::String(n.to_string()),
-        (Kind::Message(m), Value::Object(map)) => render_message(m, map),
+        (Kind::Int64 | Kind::Uint64, Value::Number(n)) if dialect == Dialect::Protobuf => Json::String(n.to_string()),
+        (Kind::Message(m), Value::Object(map)) => render_message(m, map, dialect),
         (_, Value::Number(n)) => Json::Number(n.to_string()),
         (_, Value::String(s)) => Json::String(s.clone()),
         (_, Value::Bool(b)) => Json::Bool(*b),
         (_, Value::Null) => Json::Null,
-        (_, Value::Array(items)) => Json::Array(items.iter().map(|v| render_single(kind, v)).collect()),
-        (_, Value::Object(map)) => Json::Object(map.iter().map(|(k, v)| (k.clone(), render_single(kind, v))).collect()),
+        (_, Value::Array(items)) => Json::Array(items.iter().map(|v| render_single(kind, v, dialect)).collect()),
+        (_, Value::Object(map)) => {
+            Json::Object(map.iter().map(|(k, v)| (k.clone(), render_single(kind, v, dialect))).collect())
+        }
     }
 }
 
@@ -394,5 +468,24 @@ mod test {
             ..Default::default()
         };
         assert_eq!(encode(&c).to_compact(), r#"{"nodes":[{"heartbeat_port":9050}]}"#);
+    }
+
+    #[test]
+    fn brpc_dialect_drops_mistyped_optionals_and_refuses_mistyped_lists() {
+        use crate::meta::pb_txn::BeginTxnRequest;
+        use crate::meta::pb_txn::GetTxnRequest;
+        let get = |body: &str| decode_brpc::<GetTxnRequest>(&parse(body.as_bytes()).unwrap()).map_err(|e| e.0);
+        // int64 from a string; a string given a number is dropped; camelCase names are unknown.
+        let r = get(r#"{"txn_id":"12","label":5,"cloudUniqueId":"x","db_id":3}"#).unwrap();
+        assert_eq!((r.txn_id, r.label, r.cloud_unique_id, r.db_id), (Some(12), None, None, Some(3)));
+        let begin = |body: &str| decode_brpc::<BeginTxnRequest>(&parse(body.as_bytes()).unwrap()).map_err(|e| e.0);
+        let e = begin(r#"{"txn_info":{"table_ids":"x"}}"#).unwrap_err();
+        assert_eq!(e, "Fail to parse http json body as doris.cloud.BeginTxnRequest: Invalid value for repeated field `txn_info.table_ids'");
+        let e = begin(r#"{"txn_info":{"table_ids":[1,"a"]}}"#).unwrap_err();
+        assert!(e.contains("`txn_info.table_ids[1]' which SHOULD be TYPE_INT64"), "{e}");
+        // Replies print int64 as numbers, unlike proto_to_json.
+        let r = get(r#"{"txn_id":12}"#).unwrap();
+        assert_eq!(encode_brpc(&r).to_compact(), r#"{"txn_id":12}"#);
+        assert_eq!(encode(&r).to_compact(), r#"{"txn_id":"12"}"#);
     }
 }
