@@ -237,6 +237,22 @@ fn load_cycle_txn_states_and_compaction_on_every_member() {
         "commit aborted",
     );
 
+    // By label in PRECOMMITTED, by id in PREPARED (over HTTP).
+    let t5 = begin_ok(&c, 1, "l5");
+    assert_ok(&rpc(&c, 2, "precommit_txn", json!({"db_id": 10, "txn_id": t5})), "precommit l5");
+    let r = rpc(&c, 2, "precommit_txn", json!({ "txn_id": t5 }));
+    let msg = format!("ransaction is already precommited: db_id=10 txn_id={t5}");
+    assert_status(&r, "TXN_ALREADY_PRECOMMITED", &msg, "precommit twice (Doris's typo kept)");
+    let body = json!({"cloud_unique_id": CUID, "db_id": 10, "label": "l5"}).to_string();
+    common::ok(&c.api(3, "abort_txn", "", Some(&body)).unwrap(), "HTTP abort precommitted by label");
+    assert_eq!(txn_status(&c, 1, t5)["status"], "TXN_STATUS_ABORTED");
+    let t6 = begin_ok(&c, 2, "l6");
+    let body = json!({"cloud_unique_id": CUID, "txn_id": t6.to_string()}).to_string();
+    common::ok(&c.api(1, "abort_txn", "", Some(&body)).unwrap(), "HTTP abort prepared by id (int64 as a string)");
+    assert_eq!(txn_status(&c, 3, t6)["status"], "TXN_STATUS_ABORTED");
+    let r = c.api(1, "abort_txn", "", Some(&json!({"cloud_unique_id": CUID, "txn_id": 424242}).to_string())).unwrap();
+    common::expect(&r, 500, "INTERNAL_ERROR", "transaction [424242] not found", "unknown txn id");
+
     // Duplicate request ids; label → id; the watermark and conflicts.
     let rid = json!({"request_id": {"hi": 1, "lo": 2}});
     let first = begin(&c, 3, "l4", rid.clone());
