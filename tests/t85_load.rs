@@ -125,10 +125,16 @@ fn load_cycle_txn_states_and_compaction_on_every_member() {
     let r = stats_text(&c, 1, 999);
     assert_eq!((r.status, r.body.as_str()), (404, "\n"), "stats of an unknown tablet");
     assert_ok(
-        &rpc(&c, 1, "update_tablet", json!({"tablet_meta_infos": [{"tablet_id": 23, "ttl_seconds": 3600}]})),
-        "update",
+        &rpc(
+            &c,
+            1,
+            "update_tablet",
+            json!({"tablet_meta_infos": [{"tablet_id": 23, "ttl_seconds": 3600}, {"tablet_id": 23, "is_in_memory": true}]}),
+        ),
+        "update, two properties of one tablet",
     );
-    assert_eq!(rpc(&c, 2, "get_tablet", json!({"tablet_id": 23}))["tablet_meta"]["ttl_seconds"], 3600);
+    let meta = &rpc(&c, 2, "get_tablet", json!({"tablet_id": 23}))["tablet_meta"];
+    assert_eq!((&meta["ttl_seconds"], &meta["is_in_memory"]), (&json!(3600), &json!(true)), "{meta}");
 
     // --- a load: begin on node 3, rowsets on node 1, commit on node 2.
     let t1 = begin_ok(&c, 3, "l1");

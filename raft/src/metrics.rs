@@ -84,6 +84,8 @@ impl Collector for NodeCollector {
         counter(e, "leader_changes", "Times the known leader changed", s.leader_changes.load(Relaxed))?;
         counter(e, "log_appends", "fsynced log appends", s.log_appends.load(Relaxed))?;
         counter(e, "log_entries_appended", "Log entries written", s.log_entries_appended.load(Relaxed))?;
+        counter(e, "log_reads_cached", "Log reads served from memory", s.log_reads_cached.load(Relaxed))?;
+        counter(e, "log_reads_file", "Log reads served from the log file", s.log_reads_file.load(Relaxed))?;
         counter(e, "entries_proposed", "Log entries proposed as leader", s.entries_proposed.load(Relaxed))?;
         counter(e, "commands_proposed", "Client commands proposed as leader", s.commands_proposed.load(Relaxed))?;
         counter(e, "read_rounds", "Read-index rounds", s.read_rounds.load(Relaxed))?;

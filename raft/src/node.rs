@@ -212,7 +212,7 @@ impl RaftNode {
 
     /// Replicates `command` (forwarding to the leader when needed) and returns its reply.
     pub async fn write(&self, command: Vec<u8>) -> Result<Vec<u8>, RaftNodeError> {
-        self.inner.write(Request::App(command), 0).await.map(|b| b.into_vec()).map_err(RaftNodeError::from)
+        self.inner.write(Request::App(command.into()), 0).await.map(|b| b.into_vec()).map_err(RaftNodeError::from)
     }
 
     /// Runs `f` over applied state at the requested consistency.
@@ -364,13 +364,14 @@ impl NodeInner {
             return Err(WriteFailure::Unavailable(format!("no address for leader {leader}")));
         };
         self.stats.forwarded_writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.forwarder.submit(addr, hops + 1, command.clone()).await
+        self.forwarder.submit(addr, hops + 1, command.to_vec()).await
     }
 
     /// `/raft/forward`: writes another node sent us, each answered on its own.
     pub async fn writes_on_behalf(&self, req: ForwardRequest) -> Vec<WriteResult> {
         let hops = req.hops;
-        futures::future::join_all(req.commands.into_iter().map(|c| self.write(Request::App(c.into_vec()), hops))).await
+        futures::future::join_all(req.commands.into_iter().map(|c| self.write(Request::App(c.into_vec().into()), hops)))
+            .await
     }
 
     /// One read-index round for this node: asks itself when leader, else the leader.

@@ -26,6 +26,9 @@ pub(crate) struct Stats {
     started: Instant,
     pub log_appends: AtomicU64,
     pub log_entries_appended: AtomicU64,
+    /// Log reads (replication, apply) answered from the in-memory window / from the file.
+    pub log_reads_cached: AtomicU64,
+    pub log_reads_file: AtomicU64,
     pub entries_proposed: AtomicU64,
     pub commands_proposed: AtomicU64,
     pub read_rounds: AtomicU64,
@@ -47,6 +50,8 @@ impl Default for Stats {
             started: Instant::now(),
             log_appends: AtomicU64::new(0),
             log_entries_appended: AtomicU64::new(0),
+            log_reads_cached: AtomicU64::new(0),
+            log_reads_file: AtomicU64::new(0),
             entries_proposed: AtomicU64::new(0),
             commands_proposed: AtomicU64::new(0),
             read_rounds: AtomicU64::new(0),

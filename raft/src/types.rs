@@ -9,8 +9,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     /// An application command, opaque to this crate.
-    // serde_bytes: one length-prefixed copy instead of bincode's element-by-element Vec<u8>.
-    App(#[serde(with = "serde_bytes")] Vec<u8>),
+    // `Bytes` serializes as one length-prefixed byte string (as `serde_bytes` did, so stored logs
+    // read back unchanged) and clones without copying (the in-memory log window hands out clones).
+    App(bytes::Bytes),
     /// Stamps the cluster's identity into the state machine; proposed once, right after bootstrap.
     SetClusterId(String),
 }

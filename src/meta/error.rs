@@ -14,33 +14,33 @@ proto_enum! {
     /// HTTP layer folds them into the five envelope codes (transport §3.2); the full name shows up
     /// where Doris embeds a `status` object (inside `result`, and in every brpc-method reply).
     /// Declaration order is the replicated encoding (bincode variant index): append only. The
-    /// numbers are as recalled from cloud.proto and never reach the wire (replies print names).
+    /// numbers are cloud.proto's (apache/doris `gensrc/proto/cloud.proto`); replies print names.
     pub enum ServiceCode = "doris.cloud.MetaServiceCode" {
         Ok = "OK" 0,
         InvalidArgument = "INVALID_ARGUMENT" 1001,
-        KvTxnGetErr = "KV_TXN_GET_ERR" 2002,
-        ProtobufParseErr = "PROTOBUF_PARSE_ERR" 3001,
-        ClusterNotFound = "CLUSTER_NOT_FOUND" 1002,
-        AlreadyExisted = "ALREADY_EXISTED" 6001,
-        StorageVaultNotFound = "STORAGE_VAULT_NOT_FOUND" 6002,
+        KvTxnGetErr = "KV_TXN_GET_ERR" 1003,
+        ProtobufParseErr = "PROTOBUF_PARSE_ERR" 1006,
+        ClusterNotFound = "CLUSTER_NOT_FOUND" 3001,
+        AlreadyExisted = "ALREADY_EXISTED" 3002,
+        StorageVaultNotFound = "STORAGE_VAULT_NOT_FOUND" 3004,
         ErrDecrypt = "ERR_DECPYPT" 7002,
         ErrEncrypt = "ERR_ENCRYPT" 7001,
-        ClusterEndpointMissing = "CLUSTER_ENDPOINT_MISSING" 1003,
+        ClusterEndpointMissing = "CLUSTER_ENDPOINT_MISSING" 3003,
         UndefinedErr = "UNDEFINED_ERR" 1000000,
-        TxnGenIdErr = "TXN_GEN_ID_ERR" 4001,
-        TxnDuplicatedReq = "TXN_DUPLICATED_REQ" 4002,
-        TxnLabelAlreadyUsed = "TXN_LABEL_ALREADY_USED" 4003,
-        TxnInvalidStatus = "TXN_INVALID_STATUS" 4004,
-        TxnLabelNotFound = "TXN_LABEL_NOT_FOUND" 4005,
-        TxnIdNotFound = "TXN_ID_NOT_FOUND" 4006,
-        TxnAlreadyAborted = "TXN_ALREADY_ABORTED" 4007,
-        TxnAlreadyVisible = "TXN_ALREADY_VISIBLE" 4008,
-        TxnAlreadyPrecommited = "TXN_ALREADY_PRECOMMITED" 4009,
-        VersionNotFound = "VERSION_NOT_FOUND" 4010,
-        TabletNotFound = "TABLET_NOT_FOUND" 4011,
-        StaleTabletCache = "STALE_TABLET_CACHE" 4012,
+        TxnGenIdErr = "TXN_GEN_ID_ERR" 2001,
+        TxnDuplicatedReq = "TXN_DUPLICATED_REQ" 2002,
+        TxnLabelAlreadyUsed = "TXN_LABEL_ALREADY_USED" 2003,
+        TxnInvalidStatus = "TXN_INVALID_STATUS" 2004,
+        TxnLabelNotFound = "TXN_LABEL_NOT_FOUND" 2005,
+        TxnIdNotFound = "TXN_ID_NOT_FOUND" 2006,
+        TxnAlreadyAborted = "TXN_ALREADY_ABORTED" 2007,
+        TxnAlreadyVisible = "TXN_ALREADY_VISIBLE" 2008,
+        TxnAlreadyPrecommited = "TXN_ALREADY_PRECOMMITED" 2009,
+        VersionNotFound = "VERSION_NOT_FOUND" 2010,
+        TabletNotFound = "TABLET_NOT_FOUND" 2011,
+        StaleTabletCache = "STALE_TABLET_CACHE" 2012,
         JobTabletBusy = "JOB_TABLET_BUSY" 5001,
-        JobExpired = "JOB_EXPIRED" 5003,
+        JobExpired = "JOB_EXPIRED" 5000,
     }
 }
 

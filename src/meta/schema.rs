@@ -77,21 +77,23 @@ impl FieldSchema {
         self.ident.strip_prefix("r#").unwrap_or(self.ident)
     }
 
-    /// protobuf's `json_name`: lowerCamelCase of the proto name (`instance_id` → `instanceId`).
-    pub fn json_name(&self) -> String {
-        let mut out = String::new();
+    /// Whether `key` is protobuf's `json_name` of this field, the lowerCamelCase of the proto name
+    /// (`instance_id` → `instanceId`), compared without building it (the body parser asks this of
+    /// every field it scans).
+    pub fn is_json_name(&self, key: &str) -> bool {
+        let mut want = key.bytes();
         let mut upper = false;
-        for c in self.name().chars() {
-            if c == '_' {
+        for c in self.name().bytes() {
+            if c == b'_' {
                 upper = true;
-            } else if upper {
-                out.push(c.to_ascii_uppercase());
-                upper = false;
-            } else {
-                out.push(c);
+                continue;
+            }
+            let c = if std::mem::take(&mut upper) { c.to_ascii_uppercase() } else { c };
+            if want.next() != Some(c) {
+                return false;
             }
         }
-        out
+        want.next().is_none()
     }
 }
 
@@ -108,7 +110,7 @@ impl MessageSchema {
     /// The field a JSON key names: its proto name or its lowerCamelCase json name.
     pub fn field(&self, key: &str) -> Option<&'static FieldSchema> {
         let fields: &'static [FieldSchema] = self.fields;
-        fields.iter().find(|f| f.name() == key || f.json_name() == key)
+        fields.iter().find(|f| f.name() == key || f.is_json_name(key))
     }
 }
 

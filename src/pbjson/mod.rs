@@ -65,7 +65,7 @@ fn decode_in<T: ProtoMessage>(json: &Json, dialect: Dialect) -> Result<T, FieldE
         }));
     };
     let mut last_error = None;
-    let map = message(T::SCHEMA, entries, "", &mut last_error, dialect);
+    let map = message(T::SCHEMA, entries, &Path::Root, &mut last_error, dialect);
     if let Some(e) = last_error {
         return Err(e);
     }
@@ -92,31 +92,45 @@ fn encode_in<T: ProtoMessage>(msg: &T, dialect: Dialect) -> Json {
     }
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
+/// Where a value sits in the request. Rendered only when an error names it, so a valid body
+/// costs no path strings.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Field(&'a Path<'a>, &'static str),
+    Index(&'a Path<'a>, usize),
+    Key(&'a Path<'a>, &'a str),
+}
+
+impl std::fmt::Display for Path<'_> {
+    /// protobuf's spelling: `obj_info.provider`, `nodes[1]`, `properties["k"]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Field(Path::Root, name) => f.write_str(name),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
+            Path::Key(parent, k) => write!(f, "{parent}[\"{k}\"]"),
+        }
     }
 }
 
-fn loc(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!("({path})")
+fn loc(path: &Path) -> String {
+    match path {
+        Path::Root => String::new(),
+        p => format!("({p})"),
     }
 }
 
 /// protobuf `InvalidName`: `"(<parent>) <name>: <message>"`.
-fn invalid_name(parent: &str, name: &str, message: &str) -> FieldError {
+fn invalid_name(parent: &Path, name: &str, message: &str) -> FieldError {
     let l = loc(parent);
     let sep = if l.is_empty() { "" } else { " " };
     FieldError(format!("{l}{sep}{name}: {message}"))
 }
 
 /// protobuf `InvalidValue`: `"(<path>): invalid value <v> for type <T>"`.
-fn invalid_value(path: &str, kind: Kind, value: &Json) -> FieldError {
+fn invalid_value(path: &Path, kind: Kind, value: &Json) -> FieldError {
     FieldError(format!("{}: invalid value {} for type {}", loc(path), show(value), kind.type_name()))
 }
 
@@ -134,7 +148,7 @@ fn show(value: &Json) -> String {
 fn message(
     schema: &'static MessageSchema,
     entries: &[(String, Json)],
-    path: &str,
+    path: &Path,
     err: &mut Option<FieldError>,
     dialect: Dialect,
 ) -> Map<String, Value> {
@@ -148,7 +162,7 @@ fn message(
         if matches!(value, Json::Null) {
             continue;
         }
-        let fpath = join(path, field.name());
+        let fpath = Path::Field(path, field.name());
         match field.label {
             Label::Repeated => {
                 let items: Vec<&Json> = match value {
@@ -164,7 +178,7 @@ fn message(
                     if matches!(item, Json::Null) {
                         continue;
                     }
-                    let ipath = format!("{fpath}[{i}]");
+                    let ipath = Path::Index(&fpath, i);
                     if let (Some(v), Value::Array(list)) = (single(field, item, &ipath, err, dialect), &mut *slot) {
                         list.push(v);
                     }
@@ -177,7 +191,7 @@ fn message(
                 };
                 let slot = out.entry(field.name()).or_insert_with(|| Value::Object(Map::new()));
                 for (k, item) in pairs {
-                    let ipath = format!("{fpath}[\"{k}\"]");
+                    let ipath = Path::Key(&fpath, k);
                     if let (Some(v), Value::Object(m)) = (single(field, item, &ipath, err, dialect), &mut *slot) {
                         m.insert(k.clone(), v);
                     }
@@ -234,7 +248,7 @@ fn merge(into: &mut Map<String, Value>, from: Map<String, Value>) {
 fn single(
     field: &FieldSchema,
     value: &Json,
-    path: &str,
+    path: &Path,
     err: &mut Option<FieldError>,
     dialect: Dialect,
 ) -> Option<Value> {
@@ -370,6 +384,9 @@ mod test {
         let r = req("{'instance_id':'x', 'foo': {'bar': [1, {}]}, instanceId: 'y', 'user_id': null,}").unwrap();
         assert_eq!(r.instance_id.as_deref(), Some("y"));
         assert_eq!(r.user_id, None);
+        // json_name is exactly lowerCamelCase of the proto name; near misses are unknown keys.
+        let r = req("{'instanceid':'a','instanceIdx':'b','instance_Id':'c','userId':'u','sseEnabled':true}").unwrap();
+        assert_eq!((r.instance_id, r.user_id.as_deref(), r.sse_enabled), (None, Some("u"), Some(true)));
         assert_eq!(req("{}").unwrap(), CreateInstanceRequest::default());
         let r = req(r#"{"obj_info":{"provider":"COS"},"sse_enabled":"true"}"#).unwrap();
         assert_eq!(r.obj_info.unwrap().provider, Some(Provider::Cos));

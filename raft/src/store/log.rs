@@ -23,6 +23,7 @@ use redb::Durability;
 use redb::ReadableDatabase;
 use redb::ReadableTable;
 
+use super::recent::RecentEntries;
 use super::tables::KEY_LAST_PURGED;
 use super::tables::KEY_VOTE;
 use super::tables::LOGS;
@@ -44,6 +45,8 @@ pub(crate) struct LogStore {
     stats: Arc<Stats>,
     /// When set, purges never go past the state machine's durable `last_applied`.
     purge_floor: Option<Arc<StateStore>>,
+    /// The newest entries, served to replication and apply without a read of the file.
+    recent: Arc<RecentEntries>,
 }
 
 fn err(subject: ErrorSubject<u64>, verb: ErrorVerb, e: impl ToString) -> StorageError {
@@ -66,7 +69,7 @@ impl LogStore {
         tx.open_table(LOGS).map_err(|e| logs_err(ErrorVerb::Write, e))?;
         tx.open_table(LOG_META).map_err(|e| logs_err(ErrorVerb::Write, e))?;
         tx.commit().map_err(|e| logs_err(ErrorVerb::Write, e))?;
-        Ok(LogStore { db, stats, purge_floor })
+        Ok(LogStore { db, stats, purge_floor, recent: Arc::default() })
     }
 
     /// True when nothing was ever written: no vote and no entries.
@@ -115,8 +118,6 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
-        let tx = self.db.begin_read().map_err(|e| logs_err(ErrorVerb::Read, e))?;
-        let logs = tx.open_table(LOGS).map_err(|e| logs_err(ErrorVerb::Read, e))?;
         let start = match range.start_bound() {
             Bound::Included(s) => Bound::Included(*s),
             Bound::Excluded(s) => Bound::Excluded(*s),
@@ -127,6 +128,13 @@ impl RaftLogReader<TypeConfig> for LogStore {
             Bound::Excluded(s) => Bound::Excluded(*s),
             Bound::Unbounded => Bound::Unbounded,
         };
+        if let Some(entries) = self.recent.get(start, end) {
+            self.stats.log_reads_cached.fetch_add(1, Relaxed);
+            return Ok(entries);
+        }
+        self.stats.log_reads_file.fetch_add(1, Relaxed);
+        let tx = self.db.begin_read().map_err(|e| logs_err(ErrorVerb::Read, e))?;
+        let logs = tx.open_table(LOGS).map_err(|e| logs_err(ErrorVerb::Read, e))?;
         let mut out = Vec::new();
         for item in logs.range::<u64>((start, end)).map_err(|e| logs_err(ErrorVerb::Read, e))? {
             let (_, v) = item.map_err(|e| logs_err(ErrorVerb::Read, e))?;
@@ -181,9 +189,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
     {
         let started = std::time::Instant::now();
-        let mut encoded = Vec::new();
-        for e in entries {
-            let bytes = codec::encode_tagged(&e).map_err(|e| logs_err(ErrorVerb::Write, e))?;
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let mut encoded = Vec::with_capacity(entries.len());
+        for e in &entries {
+            let bytes = codec::encode_tagged(e).map_err(|e| logs_err(ErrorVerb::Write, e))?;
             encoded.push((e.get_log_id().index, bytes));
         }
         let n = encoded.len() as u64;
@@ -195,6 +204,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             Ok(())
         })
         .await?;
+        self.recent.appended(&entries);
         self.stats.log_appends.fetch_add(1, Relaxed);
         self.stats.log_entries_appended.fetch_add(n, Relaxed);
         self.stats.hist.entries_per_append.observe(n as f64);
@@ -210,7 +220,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             logs.retain_in(log_id.index.., |_, _| false).map_err(|e| e.to_string())?;
             Ok(())
         })
-        .await
+        .await?;
+        self.recent.truncated(log_id.index);
+        Ok(())
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
@@ -231,6 +243,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             logs.retain_in(..=log_id.index, |_, _| false).map_err(|e| e.to_string())?;
             Ok(())
         })
-        .await
+        .await?;
+        self.recent.purged(log_id.index);
+        Ok(())
     }
 }

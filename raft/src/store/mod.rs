@@ -2,6 +2,7 @@
 
 pub(crate) mod backup;
 mod log;
+mod recent;
 mod records;
 mod sm;
 mod snapshot;

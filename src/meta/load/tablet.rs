@@ -212,14 +212,15 @@ pub fn get_tablet(kv: &KvRead, req: &GetTabletRequest, _now: i64) -> Outcome<Get
 }
 
 /// `update_tablet`: one property per `TabletMetaInfoPB` (the first present, in field order);
-/// every tablet must exist or nothing changes.
+/// every tablet must exist or nothing changes. Several infos may name the same tablet (FE sends
+/// one per property), so each one reads the meta as the previous one left it.
 pub fn update_tablet(kv: &mut KvWrite<'_, '_>, req: &UpdateTabletRequest, _now: i64) -> Outcome<StatusResponse> {
     let iid = instance_of(kv, req.cloud_unique_id.as_deref(), || "empty instance_id".into())?;
-    let mut updates = Vec::with_capacity(req.tablet_meta_infos.len());
     for info in &req.tablet_meta_infos {
-        updates.push((stored_meta(kv, &iid, info.tablet_id.unwrap_or(0))?, info));
+        stored_meta(kv, &iid, info.tablet_id.unwrap_or(0))?;
     }
-    for ((at, mut meta), info) in updates {
+    for info in &req.tablet_meta_infos {
+        let (at, mut meta) = stored_meta(kv, &iid, info.tablet_id.unwrap_or(0))?;
         if let Some(v) = info.is_in_memory {
             meta.is_in_memory = Some(v);
         } else if let Some(v) = info.is_persistent {
