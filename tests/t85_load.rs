@@ -135,6 +135,23 @@ fn load_cycle_txn_states_and_compaction_on_every_member() {
     );
     let meta = &rpc(&c, 2, "get_tablet", json!({"tablet_id": 23}))["tablet_meta"];
     assert_eq!((&meta["ttl_seconds"], &meta["is_in_memory"]), (&json!(3600), &json!(true)), "{meta}");
+    // All or nothing: the second info names a tablet whose schema is missing, so the first one's
+    // ttl must not stick either.
+    let mut schemaless = tablet_meta(20, 22, 27);
+    schemaless["index_id"] = json!(28);
+    schemaless["schema_version"] = json!(3);
+    schemaless.as_object_mut().map(|m| m.remove("schema"));
+    assert_ok(&rpc(&c, 2, "create_tablets", json!({"db_id": 10, "tablet_metas": [schemaless]})), "schemaless tablet");
+    let infos = json!({"tablet_meta_infos": [{"tablet_id": 23, "ttl_seconds": 7200},
+                                             {"tablet_id": 27, "disable_auto_compaction": true}]});
+    let refused = rpc(&c, 3, "update_tablet", infos);
+    assert_status(&refused, "KV_TXN_GET_ERR", "failed to get schema, err=not found", "update, schema missing");
+    let meta = &rpc(&c, 1, "get_tablet", json!({"tablet_id": 23}))["tablet_meta"];
+    assert_eq!(meta["ttl_seconds"], json!(3600), "a refused update changed nothing: {meta}");
+    let infos = json!({"tablet_meta_infos": [{"tablet_id": 23, "disable_auto_compaction": true}]});
+    assert_ok(&rpc(&c, 3, "update_tablet", infos), "disable_auto_compaction");
+    let schema = &rpc(&c, 2, "get_tablet", json!({"tablet_id": 23}))["tablet_meta"]["schema"];
+    assert_eq!(schema["disable_auto_compaction"], json!(true), "{schema}");
 
     // --- a load: begin on node 3, rowsets on node 1, commit on node 2.
     let t1 = begin_ok(&c, 3, "l1");
@@ -235,6 +252,9 @@ fn load_cycle_txn_states_and_compaction_on_every_member() {
     common::expect(&r, 500, "INTERNAL_ERROR", "txn->get() failed, label=nope err=KeyNotFound", "unknown label");
     let r = c.api(1, "abort_txn", "", Some(&json!({"cloud_unique_id": CUID}).to_string())).unwrap();
     common::expect(&r, 400, "INVALID_ARGUMENT", "invalid txn id and label, db_id=-1 txn_id=-1 label=", "no id");
+    let negative = json!({"cloud_unique_id": CUID, "txn_id": -5, "db_id": -1, "label": "l"}).to_string();
+    let r = c.api(1, "abort_txn", "", Some(&negative)).unwrap();
+    common::expect(&r, 400, "INVALID_ARGUMENT", "invalid txn id and label, db_id=-1 txn_id=-5 label=l", "negative ids");
     let committed_aborted = rpc(&c, 1, "commit_txn", json!({ "txn_id": t3 }));
     assert_status(
         &committed_aborted,

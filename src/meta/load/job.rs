@@ -211,13 +211,13 @@ fn commit(
 ) -> Outcome<FinishTabletJobResponse> {
     let tablet_id = at.tablet;
     let stats_key = key::tablet_stats(iid, at);
-    let Some(stats) = load::<TabletStatsPb>(kv, &stats_key)? else {
+    // The stored record, raw: Doris clamps a negative data_size only in replies (`merged`).
+    let Some(mut stats) = load::<TabletStatsPb>(kv, &stats_key)? else {
         let msg = format!("tablet stats not found, tablet_id={tablet_id}");
         return Err(MetaError::new(ServiceCode::TabletNotFound, msg).into());
     };
-    let mut stats = tablet::merged(stats);
     let now_ms = Some(now.saturating_mul(1000));
-    let bump = |f: &mut Option<i64>| *f = Some(f.unwrap_or(0) + 1);
+    let bump = |f: &mut Option<i64>| *f = Some(f.unwrap_or(0).saturating_add(1));
     let output_point = given.output_cumulative_point.unwrap_or(0);
     let raise_point = |stats: &mut TabletStatsPb| {
         if output_point > stats.cumulative_point.unwrap_or(0) {
@@ -249,7 +249,8 @@ fn commit(
     }
     if kind != Some(CompactionType::EmptyCumulative) {
         let delta = |f: &mut Option<i64>, out: Option<i64>, input: Option<i64>| {
-            *f = Some(f.unwrap_or(0) + out.unwrap_or(0) - input.unwrap_or(0));
+            // Request values: saturate rather than overflow inside apply (Doris's int64 maths has no check).
+            *f = Some(f.unwrap_or(0).saturating_add(out.unwrap_or(0)).saturating_sub(input.unwrap_or(0)));
         };
         delta(&mut stats.num_rows, given.num_output_rows, given.num_input_rows);
         delta(&mut stats.data_size, given.size_output_rowsets, given.size_input_rowsets);

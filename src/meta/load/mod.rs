@@ -8,6 +8,8 @@
 //! `get_current_max_txn_id` answers `last + 1`, so every txn begun before the call has a smaller
 //! id and every later one a larger — the watermark FE's schema change relies on (spec §1.3),
 //! across leader changes because the counter is replicated state, not a node's.
+//!
+//! Every known deviation from Doris, and why: `DEVIATIONS.md` in this directory.
 
 mod job;
 mod tablet;

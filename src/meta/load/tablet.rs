@@ -2,6 +2,9 @@
 //! (writes) and `get_tablet`, `get_tablet_stats`, `get_version` (reads), plus the stats and
 //! rowset helpers `commit_txn` and compaction share.
 
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+
 use metaraft_raft::KvRead;
 use metaraft_raft::KvWrite;
 
@@ -211,16 +214,22 @@ pub fn get_tablet(kv: &KvRead, req: &GetTabletRequest, _now: i64) -> Outcome<Get
     Ok(GetTabletResponse { tablet_meta: Some(meta), ..Default::default() })
 }
 
-/// `update_tablet`: one property per `TabletMetaInfoPB` (the first present, in field order);
-/// every tablet must exist or nothing changes. Several infos may name the same tablet (FE sends
-/// one per property), so each one reads the meta as the previous one left it.
+/// `update_tablet`: one property per `TabletMetaInfoPB` (the first present, in field order).
+/// All or nothing, as Doris's single FDB transaction: changes are staged and written only when
+/// every info succeeded. Several infos may name the same tablet (FE sends one per property), so
+/// each one edits the meta as the previous one left it.
 pub fn update_tablet(kv: &mut KvWrite<'_, '_>, req: &UpdateTabletRequest, _now: i64) -> Outcome<StatusResponse> {
     let iid = instance_of(kv, req.cloud_unique_id.as_deref(), || "empty instance_id".into())?;
+    let mut metas: BTreeMap<i64, (TabletPlace, TabletMetaCloudPb)> = BTreeMap::new();
     for info in &req.tablet_meta_infos {
-        stored_meta(kv, &iid, info.tablet_id.unwrap_or(0))?;
+        let id = info.tablet_id.unwrap_or(0);
+        if let Entry::Vacant(e) = metas.entry(id) {
+            e.insert(stored_meta(kv, &iid, id)?);
+        }
     }
+    let mut schemas: BTreeMap<Vec<u8>, TabletSchemaCloudPb> = BTreeMap::new();
     for info in &req.tablet_meta_infos {
-        let (at, mut meta) = stored_meta(kv, &iid, info.tablet_id.unwrap_or(0))?;
+        let Some((at, meta)) = metas.get_mut(&info.tablet_id.unwrap_or(0)) else { continue };
         if let Some(v) = info.is_in_memory {
             meta.is_in_memory = Some(v);
         } else if let Some(v) = info.is_persistent {
@@ -243,12 +252,22 @@ pub fn update_tablet(kv: &mut KvWrite<'_, '_>, req: &UpdateTabletRequest, _now: 
             meta.time_series_compaction_level_threshold = Some(v);
         } else if let Some(v) = info.disable_auto_compaction {
             let schema_key = key::tablet_schema(&iid, at.index, i64::from(meta.schema_version.unwrap_or(0)));
-            if let Some(mut schema) = load::<TabletSchemaCloudPb>(kv, &schema_key)? {
-                schema.disable_auto_compaction = Some(v);
-                save(kv, &schema_key, &schema)?;
-            }
+            let schema = match schemas.entry(schema_key) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let stored = load::<TabletSchemaCloudPb>(kv, e.key())?
+                        .ok_or_else(|| MetaError::kv_get("failed to get schema, err=not found"))?;
+                    e.insert(stored)
+                }
+            };
+            schema.disable_auto_compaction = Some(v);
         }
+    }
+    for (at, meta) in metas.into_values() {
         save(kv, &key::tablet_meta(&iid, at), &meta)?;
+    }
+    for (schema_key, schema) in schemas {
+        save(kv, &schema_key, &schema)?;
     }
     Ok(StatusResponse::default())
 }

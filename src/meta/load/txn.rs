@@ -25,7 +25,8 @@ use crate::keys;
 use crate::keys::load as key;
 use crate::meta::pb_txn::*;
 
-/// FE's `max_num_aborted_txn` default: a label with this many txns cannot be begun again.
+/// The meta service's `max_num_aborted_txn` default (`config.h`; a constant here): a label with this
+/// many aborted txns cannot be begun again.
 const MAX_NUM_ABORTED_TXN: usize = 100;
 
 fn err(code: ServiceCode, msg: impl Into<String>) -> MetaError {
@@ -284,7 +285,8 @@ pub fn commit_txn(kv: &mut KvWrite<'_, '_>, req: &CommitTxnRequest, now: i64) ->
 pub fn abort_txn(kv: &mut KvWrite<'_, '_>, req: &AbortTxnRequest, now: i64) -> Outcome<AbortTxnResponse> {
     let label = req.label.clone().unwrap_or_default();
     let shown_txn = req.txn_id.unwrap_or(-1);
-    if req.txn_id.is_none() && (label.is_empty() || req.db_id.is_none()) {
+    // Doris: `txn_id < 0 && (label.empty() || db_id < 0)`, an unset field reading -1.
+    if shown_txn < 0 && (label.is_empty() || req.db_id.unwrap_or(-1) < 0) {
         let msg =
             format!("invalid txn id and label, db_id={} txn_id={shown_txn} label={label}", req.db_id.unwrap_or(-1));
         return Err(MetaError::invalid_argument(msg).into());
