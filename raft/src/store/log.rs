@@ -90,13 +90,19 @@ impl LogStore {
         Ok(Some(value))
     }
 
-    /// Runs `f` in a write transaction on a blocking thread and commits with the given durability.
-    async fn write<F>(&self, durability: Durability, verb_subject: ErrorSubject<u64>, f: F) -> Result<(), StorageError>
+    /// Runs `f` in a write transaction (see [`super::in_place`]) and commits with the given durability.
+    async fn write<F>(
+        &self,
+        cost: super::Cost,
+        durability: Durability,
+        verb_subject: ErrorSubject<u64>,
+        f: F,
+    ) -> Result<(), StorageError>
     where
         F: FnOnce(&redb::WriteTransaction) -> Result<(), String> + Send + 'static,
     {
         let db = &self.db;
-        super::in_place(move || -> Result<(), String> {
+        super::in_place(cost, move || -> Result<(), String> {
             let mut tx = db.begin_write().map_err(|e| e.to_string())?;
             tx.set_durability(durability).map_err(|e| e.to_string())?;
             f(&tx)?;
@@ -167,7 +173,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
         let vote = *vote;
-        self.write(Durability::Immediate, ErrorSubject::Vote, move |tx| put_meta(tx, KEY_VOTE, &vote)).await
+        self.write(super::Cost::Short, Durability::Immediate, ErrorSubject::Vote, move |tx| {
+            put_meta(tx, KEY_VOTE, &vote)
+        })
+        .await
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
@@ -196,7 +205,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             encoded.push((e.get_log_id().index, bytes));
         }
         let n = encoded.len() as u64;
-        self.write(Durability::Immediate, ErrorSubject::Logs, move |tx| {
+        let cost = super::Cost::of_entries(encoded.len());
+        self.write(cost, Durability::Immediate, ErrorSubject::Logs, move |tx| {
             let mut logs = tx.open_table(LOGS).map_err(|e| e.to_string())?;
             for (index, bytes) in &encoded {
                 logs.insert(*index, bytes.as_slice()).map_err(|e| e.to_string())?;
@@ -215,7 +225,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        self.write(Durability::Immediate, ErrorSubject::Logs, move |tx| {
+        self.write(super::Cost::Long, Durability::Immediate, ErrorSubject::Logs, move |tx| {
             let mut logs = tx.open_table(LOGS).map_err(|e| e.to_string())?;
             logs.retain_in(log_id.index.., |_, _| false).map_err(|e| e.to_string())?;
             Ok(())
@@ -237,7 +247,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         };
         // The purged id is written in the same transaction as the deletion, so the log state
         // seen after a crash is always consistent (an un-fsynced purge simply did not happen).
-        self.write(Durability::None, ErrorSubject::Logs, move |tx| {
+        self.write(super::Cost::Long, Durability::None, ErrorSubject::Logs, move |tx| {
             put_meta(tx, KEY_LAST_PURGED, &log_id)?;
             let mut logs = tx.open_table(LOGS).map_err(|e| e.to_string())?;
             logs.retain_in(..=log_id.index, |_, _| false).map_err(|e| e.to_string())?;

@@ -372,7 +372,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
         let started = std::time::Instant::now();
-        let replies = super::in_place(|| self.store.apply_blocking(entries)).map_err(|e| sm_err(ErrorVerb::Write, e));
+        let cost = super::Cost::of_entries(entries.len());
+        let replies =
+            super::in_place(cost, || self.store.apply_blocking(entries)).map_err(|e| sm_err(ErrorVerb::Write, e));
         self.stats.hist.apply_seconds.observe(started.elapsed().as_secs_f64());
         replies
     }
