@@ -39,13 +39,6 @@ struct PendingWrite {
     reply: oneshot::Sender<WriteResult>,
 }
 
-fn request_len(r: &Request) -> usize {
-    match r {
-        Request::App(c) => c.len(),
-        Request::SetClusterId(s) => s.len(),
-    }
-}
-
 /// Takes `first` plus whatever is already queued, within the batch limits. Never waits.
 pub(crate) fn drain_batch<T>(
     first: T,
@@ -97,7 +90,7 @@ async fn run_writes(raft: Raft, stats: Arc<Stats>, mut rx: mpsc::Receiver<Pendin
     while let Some(first) = rx.recv().await {
         // Waiting for a slot is what lets the queue fill up while earlier batches fsync.
         let Ok(slot) = slots.clone().acquire_owned().await else { return };
-        let pending = drain_batch(first, &mut rx, |p| request_len(&p.request), MAX_BATCH_COMMANDS, MAX_BATCH_BYTES);
+        let pending = drain_batch(first, &mut rx, |p| p.request.len(), MAX_BATCH_COMMANDS, MAX_BATCH_BYTES);
         let (requests, replies): (Vec<_>, Vec<_>) = pending.into_iter().map(|p| (p.request, p.reply)).unzip();
         stats.entries_proposed.fetch_add(1, Relaxed);
         stats.commands_proposed.fetch_add(requests.len() as u64, Relaxed);

@@ -16,6 +16,20 @@ pub enum Request {
     SetClusterId(String),
 }
 
+impl Request {
+    /// The payload's size in bytes: what batching and the in-memory log window budget by.
+    pub fn len(&self) -> usize {
+        match self {
+            Request::App(c) => c.len(),
+            Request::SetClusterId(s) => s.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A log entry's payload: the commands that group commit packed together. Applied in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch(pub Vec<Request>);

@@ -34,15 +34,7 @@ struct Window {
 
 fn size_of(e: &Entry) -> usize {
     match &e.payload {
-        EntryPayload::Normal(batch) => batch
-            .0
-            .iter()
-            .map(|r| match r {
-                Request::App(c) => c.len(),
-                Request::SetClusterId(s) => s.len(),
-            })
-            .sum::<usize>()
-            .saturating_add(64),
+        EntryPayload::Normal(batch) => batch.0.iter().map(Request::len).sum::<usize>().saturating_add(64),
         _ => 64,
     }
 }
