@@ -69,8 +69,11 @@ fn snap_err(verb: ErrorVerb, e: impl ToString) -> StorageError {
     StorageIOError::new(ErrorSubject::Snapshot(None), verb, openraft::AnyError::error(e.to_string())).into()
 }
 
-/// Longest time an applied batch may stay without an fsync while writes keep coming.
-pub(crate) const FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+/// Longest time an applied batch may stay without an fsync while writes keep coming. The durable
+/// commit writes out everything buffered since the last one and stalls apply meanwhile: at 500 ms
+/// that was 13–25 ms under create_instance load and the p99; at 100 ms the stall is a few ms and
+/// throughput is unchanged (A/B at 64 clients: p99 18–20 → 11–12 ms).
+pub(crate) const FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The state machine's storage, shared by the openraft worker, snapshot builders and readers.
 pub(crate) struct StateStore {
